@@ -1,0 +1,151 @@
+import { START, type EventStore, type RecordedEvent } from '../eventstore/port.ts';
+import { ensureCheckpoint, lockCheckpoint, ORIGIN, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { openLockSession, projectionLocks, releaseAdvisoryLock, tryAdvisoryLock } from './lock.ts';
+import { applyBatch, query, truncateReadModels, type Db } from './readModels.ts';
+import { DEFAULT_PROJECTION } from './runner.ts';
+
+export interface RebuildProgress {
+  applied: number;
+  /** What the read models held before the rebuild, or more once the replay passes it: a progress bar's total, not a promise. */
+  expected: number;
+  elapsedMs: number;
+  eventsPerSecond: number;
+}
+
+export interface RebuildOptions {
+  store: EventStore;
+  sql: Db;
+  name?: string;
+  /** Events per page read and per transaction written. */
+  batchSize?: number;
+  onProgress?: (progress: RebuildProgress) => void;
+  /** Called once if the live projector holds the lock, before waiting for it to step aside. */
+  onWaiting?: () => void;
+  /** How often to try for the lock while waiting. */
+  pollMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface RebuildResult {
+  events: number;
+  incidents: number;
+  units: number;
+  batches: number;
+  seconds: number;
+  eventsPerSecond: number;
+  checkpoint: Checkpoint;
+}
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Empties the read models and replays the whole log through the same code the live projector runs.
+ *
+ * It first takes the projection's rebuild lock, which a live projector watches for and steps aside on, then
+ * the writer lock itself, so the two never write at once, in this process or another. Each batch commits with
+ * its checkpoint, like a live one: a rebuild that dies midway leaves a consistent prefix that the live
+ * projector simply continues.
+ */
+export async function rebuildReadModels(options: RebuildOptions): Promise<RebuildResult> {
+  const { store, sql, onProgress, signal } = options;
+  const name = options.name ?? DEFAULT_PROJECTION;
+  const batchSize = options.batchSize ?? 2000;
+  const pollMs = options.pollMs ?? 200;
+  const locks = projectionLocks(name);
+  const session = await openLockSession(sql);
+  const conn = session.conn;
+  try {
+    // Only one rebuild at a time; the key's mere presence tells the live projector to let go.
+    while (!(await tryAdvisoryLock(conn, locks.rebuild))) await pause(pollMs, signal);
+    try {
+      let told = false;
+      while (!(await tryAdvisoryLock(conn, locks.writer))) {
+        if (!told) options.onWaiting?.();
+        told = true;
+        await pause(pollMs, signal);
+      }
+      try {
+        return await replay(store, sql, name, batchSize, onProgress, signal);
+      } finally {
+        await releaseAdvisoryLock(conn, locks.writer);
+      }
+    } finally {
+      await releaseAdvisoryLock(conn, locks.rebuild);
+    }
+  } finally {
+    session.release();
+  }
+}
+
+async function replay(
+  store: EventStore,
+  sql: Db,
+  name: string,
+  batchSize: number,
+  onProgress: RebuildOptions['onProgress'],
+  signal: AbortSignal | undefined,
+): Promise<RebuildResult> {
+  const [before] = await query<Array<{ seq: string }>>(sql, 'select coalesce(max(seq), 0)::text as seq from event_log');
+  const expected = Number(before?.seq ?? 0);
+  await sql.begin(async (tx) => {
+    await truncateReadModels(tx);
+    await query(tx, 'delete from projection_checkpoints where projection = $1', [name]);
+    await ensureCheckpoint(tx, name);
+  });
+
+  const started = performance.now();
+  let at: Checkpoint = ORIGIN;
+  let batches = 0;
+  const read = (from: string): Promise<RecordedEvent[]> => {
+    const page = store.readAll({ from, maxCount: batchSize });
+    // Read ahead while the previous page is being written; a failure surfaces when the page is awaited.
+    page.catch(() => {});
+    return page;
+  };
+  let next = read(START);
+  for (;;) {
+    signal?.throwIfAborted();
+    const events = await next;
+    const last = events.at(-1);
+    if (!last) break;
+    next = read(last.position);
+    const from = at;
+    at = await sql.begin(async (tx) => {
+      await lockCheckpoint(tx, name, from);
+      const applied = await applyBatch(tx, events, from.seq);
+      const moved: Checkpoint = { position: applied.lastPosition, seq: applied.lastSeq };
+      await writeCheckpoint(tx, name, moved);
+      return moved;
+    });
+    batches += 1;
+    const elapsedMs = performance.now() - started;
+    onProgress?.({ applied: at.seq, expected: Math.max(expected, at.seq), elapsedMs, eventsPerSecond: at.seq / Math.max(elapsedMs / 1000, 1e-3) });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const [counts] = await query<Array<{ incidents: string; units: string }>>(
+    sql,
+    'select (select count(*) from incident_board)::text as incidents, (select count(*) from unit_board)::text as units',
+  );
+  return {
+    events: at.seq,
+    incidents: Number(counts?.incidents ?? 0),
+    units: Number(counts?.units ?? 0),
+    batches,
+    seconds,
+    eventsPerSecond: at.seq / Math.max(seconds, 1e-3),
+    checkpoint: at,
+  };
+}

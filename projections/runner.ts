@@ -1,0 +1,355 @@
+import type { EventStore, LogPosition, RecordedEvent } from '../eventstore/port.ts';
+import { ensureCheckpoint, lockCheckpoint, ORIGIN, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { checkAdvisoryLocks, openLockSession, projectionLocks, releaseAdvisoryLock, tryAdvisoryLock, type LockSession } from './lock.ts';
+import { applyBatch, query, type Db, type FaultHook } from './readModels.ts';
+
+/** The PostgreSQL channel on which a committed batch's seq is announced to every process. */
+export const FEED_CHANNEL = 'cbd_feed';
+export const DEFAULT_PROJECTION = 'read-models';
+
+/** Pino's calling convention; console works too. */
+export interface ProjectorLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ProjectorOptions {
+  store: EventStore;
+  sql: Db;
+  name?: string;
+  batchSize?: number;
+  /** Announce each batch with NOTIFY cbd_feed (useful on a real PostgreSQL; PGlite does not deliver it across its socket). */
+  listen?: boolean;
+  log?: ProjectorLog;
+  /** How often a standby runner tries to take over. */
+  lockRetryMs?: number;
+  /** How often the active runner checks its lock connection and whether a rebuild waits for it. */
+  heartbeatMs?: number;
+  /** First pause after a failed batch; doubles up to 30 s while failures repeat. */
+  retryDelayMs?: number;
+  /** Test hook: throw from it to make a batch fail at a chosen point. */
+  fault?: FaultHook;
+}
+
+export interface CommittedBatch {
+  /** seq of the last event now applied. */
+  toSeq: number;
+  /** Events the batch added. */
+  events: number;
+  position: LogPosition;
+}
+
+export type ProjectorRole = 'starting' | 'active' | 'standby' | 'stopped';
+
+export interface Projector {
+  readonly name: string;
+  /** Settles once the runner knows its role (active with its subscription open, or standby); rejects with a start-up failure. */
+  readonly ready: Promise<void>;
+  stop(): Promise<void>;
+  /** Called after each batch this runner commits; returns the unsubscribe function. */
+  onCommitted(listener: (info: CommittedBatch) => void): () => void;
+  /** Resolves once every event the store holds now is in the read models (whoever applied it). */
+  settle(timeoutMs?: number): Promise<void>;
+  /** The last seq this runner committed, or, in standby, the last one it saw in the checkpoint. */
+  seq(): number;
+  role(): ProjectorRole;
+}
+
+const silent: ProjectorLog = { info() {}, warn() {}, error() {} };
+
+/** The lock connection failed: its session, and so the lock, may be gone. */
+class LockLostError extends Error {
+  override readonly name = 'LockLostError';
+}
+
+/** A batch delivered by a subscription this runner has already abandoned. */
+class SupersededError extends Error {
+  override readonly name = 'SupersededError';
+}
+
+type Outcome = 'stop' | 'yield' | { error: unknown };
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+class ProjectorRunner implements Projector {
+  readonly name: string;
+  readonly ready: Promise<void>;
+  private readonly store: EventStore;
+  private readonly sql: Db;
+  private readonly batchSize: number;
+  private readonly listen: boolean;
+  private readonly log: ProjectorLog;
+  private readonly lockRetryMs: number;
+  private readonly heartbeatMs: number;
+  private readonly retryDelayMs: number;
+  private readonly fault: FaultHook | undefined;
+  private readonly locks: ReturnType<typeof projectionLocks>;
+
+  private current: Checkpoint = ORIGIN;
+  private state: ProjectorRole = 'starting';
+  private readonly stopping = new AbortController();
+  private readonly listeners = new Set<(info: CommittedBatch) => void>();
+  private readonly commitWaiters = new Set<() => void>();
+  private lockSession: LockSession | null = null;
+  private generation = 0;
+  private inflight: Promise<void> = Promise.resolve();
+  private settleReady!: (error?: unknown) => void;
+  private readonly loop: Promise<void>;
+
+  constructor(options: ProjectorOptions) {
+    this.store = options.store;
+    this.sql = options.sql;
+    this.name = options.name ?? DEFAULT_PROJECTION;
+    this.batchSize = options.batchSize ?? 500;
+    this.listen = options.listen ?? false;
+    this.log = options.log ?? silent;
+    this.lockRetryMs = options.lockRetryMs ?? 1000;
+    this.heartbeatMs = options.heartbeatMs ?? 1000;
+    this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.fault = options.fault;
+    this.locks = projectionLocks(this.name);
+    this.ready = new Promise<void>((resolve, reject) => {
+      let settled = false;
+      this.settleReady = (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+    });
+    // Nobody may be awaiting ready when a later failure happens; the loop logs and retries regardless.
+    this.ready.catch(() => {});
+    this.loop = this.run();
+  }
+
+  seq(): number {
+    return this.current.seq;
+  }
+
+  role(): ProjectorRole {
+    return this.state;
+  }
+
+  onCommitted(listener: (info: CommittedBatch) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+  }
+
+  async settle(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.state === 'stopped') throw new Error(`projector ${this.name} is stopped`);
+      const at = this.state === 'active' ? this.current : ((await readCheckpoint(this.sql, this.name)) ?? ORIGIN);
+      const ahead = await this.store.readAll({ from: at.position, maxCount: 1 });
+      if (ahead.length === 0) return;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`projector ${this.name} did not catch up within ${timeoutMs} ms (at seq ${at.seq})`);
+      await this.nextCommit(Math.min(left, 50));
+    }
+  }
+
+  private nextCommit(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.commitWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.commitWaiters.add(done);
+    });
+  }
+
+  private get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        this.lockSession ??= await openLockSession(this.sql);
+        if (!(await tryAdvisoryLock(this.lockSession.conn, this.locks.writer, this.locks.rebuild))) {
+          await this.standby();
+          continue;
+        }
+        try {
+          failures = 0;
+          await this.lead();
+        } finally {
+          await this.unlock();
+        }
+      } catch (error) {
+        failures += 1;
+        this.settleReady(error);
+        this.log.error({ err: error, projection: this.name }, 'projector failed; retrying');
+        await this.dropLockConnection();
+        await sleep(this.backoff(failures), this.stopping.signal);
+      }
+    }
+    this.state = 'stopped';
+    await this.dropLockConnection();
+    this.settleReady();
+    for (const wake of this.commitWaiters) wake();
+  }
+
+  private async standby(): Promise<void> {
+    if (this.state !== 'standby') this.log.info({ projection: this.name }, 'projector on standby: another process is writing');
+    this.state = 'standby';
+    this.current = (await readCheckpoint(this.sql, this.name)) ?? ORIGIN;
+    this.settleReady();
+    await sleep(this.lockRetryMs, this.stopping.signal);
+  }
+
+  /** Writes the projection while this runner holds the lock; returns to give the lock up, throws if it was lost. */
+  private async lead(): Promise<void> {
+    this.state = 'active';
+    let failures = 0;
+    while (!this.stopped) {
+      this.current = await ensureCheckpoint(this.sql, this.name);
+      this.log.info({ projection: this.name, seq: this.current.seq, position: this.current.position }, 'projector active');
+      const outcome = await this.follow();
+      if (outcome === 'stop') return;
+      if (outcome === 'yield') {
+        this.log.info({ projection: this.name }, 'projector stepping aside for a rebuild');
+        return;
+      }
+      const { error } = outcome;
+      if (error instanceof LockLostError) throw error;
+      if (error instanceof Error && error.name === 'CheckpointMovedError') throw error;
+      failures += 1;
+      this.log.error({ err: error, projection: this.name, seq: this.current.seq }, 'projection batch failed; resuming from the checkpoint');
+      await sleep(this.backoff(failures), this.stopping.signal);
+    }
+  }
+
+  private async follow(): Promise<Outcome> {
+    const generation = ++this.generation;
+    const watching = new AbortController();
+    const subscription = this.store.subscribe({ from: this.current.position, batchSize: this.batchSize }, (batch) =>
+      this.handle(batch, generation),
+    );
+    this.settleReady();
+    let onStop = () => {};
+    const stopped = new Promise<Outcome>((resolve) => {
+      onStop = () => resolve('stop');
+      if (this.stopped) onStop();
+      this.stopping.signal.addEventListener('abort', onStop, { once: true });
+    });
+    try {
+      return await Promise.race<Outcome>([
+        subscription.done.then(
+          () => ({ error: new Error('the subscription ended by itself') }),
+          (error: unknown) => ({ error }),
+        ),
+        stopped,
+        this.watchLock(watching.signal),
+      ]);
+    } finally {
+      this.stopping.signal.removeEventListener('abort', onStop);
+      watching.abort();
+      this.generation += 1;
+      await subscription.close().catch((error: unknown) => this.log.warn({ err: error, projection: this.name }, 'closing the subscription failed'));
+      // The lock must not be released while a batch of the old subscription is still committing.
+      await this.inflight.catch(() => {});
+    }
+  }
+
+  /** Resolves when the runner must stop writing: a rebuild waits ('yield') or the lock connection failed. */
+  private async watchLock(signal: AbortSignal): Promise<Outcome> {
+    while (!signal.aborted) {
+      await sleep(this.heartbeatMs, signal);
+      if (signal.aborted || !this.lockSession) break;
+      try {
+        const { holding, waited } = await checkAdvisoryLocks(this.lockSession.conn, this.locks.writer, this.locks.rebuild);
+        if (!holding) return { error: new LockLostError('this session no longer holds the projection lock') };
+        if (waited) return 'yield';
+      } catch (error) {
+        return { error: new LockLostError(`lock connection failed: ${error instanceof Error ? error.message : String(error)}`) };
+      }
+    }
+    return new Promise<Outcome>(() => {});
+  }
+
+  private handle(batch: RecordedEvent[], generation: number): Promise<void> {
+    if (generation !== this.generation || this.stopped) return Promise.reject(new SupersededError('subscription closed'));
+    if (batch.length === 0) return Promise.resolve();
+    const work = this.commit(batch);
+    this.inflight = work;
+    return work;
+  }
+
+  private async commit(batch: RecordedEvent[]): Promise<void> {
+    const from = this.current;
+    const fault = this.fault;
+    const { next, applied } = await this.sql.begin(async (tx) => {
+      await lockCheckpoint(tx, this.name, from);
+      const result = await applyBatch(tx, batch, from.seq, fault ? { fault } : {});
+      const next: Checkpoint = { position: result.lastPosition, seq: result.lastSeq };
+      if (fault) await fault({ stage: 'checkpoint' });
+      await writeCheckpoint(tx, this.name, next);
+      // Inside the transaction: PostgreSQL delivers it at commit, and never for a batch that rolled back.
+      if (this.listen && result.applied > 0) await query(tx, 'select pg_notify($1, $2)', [FEED_CHANNEL, String(next.seq)]);
+      return { next, applied: result.applied };
+    });
+    this.current = next;
+    if (applied > 0) this.emit({ toSeq: next.seq, events: applied, position: next.position });
+    for (const wake of this.commitWaiters) wake();
+  }
+
+  private emit(info: CommittedBatch): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(info);
+      } catch (error) {
+        this.log.warn({ err: error, projection: this.name }, 'a commit listener threw');
+      }
+    }
+  }
+
+  private async unlock(): Promise<void> {
+    if (!this.lockSession) return;
+    try {
+      await releaseAdvisoryLock(this.lockSession.conn, this.locks.writer);
+    } catch (error) {
+      // A connection that cannot run the unlock has lost its session, and the lock with it.
+      this.log.warn({ err: error, projection: this.name }, 'releasing the projection lock failed');
+      await this.dropLockConnection();
+    }
+  }
+
+  private async dropLockConnection(): Promise<void> {
+    const session = this.lockSession;
+    this.lockSession = null;
+    session?.release();
+  }
+
+  private backoff(failures: number): number {
+    return Math.min(this.retryDelayMs * 2 ** Math.max(0, failures - 1), 30_000);
+  }
+}
+
+/**
+ * Starts the projector for the read models: one active writer per projection name across all processes
+ * (elected with an advisory lock), the rest on standby. Each batch's rows and checkpoint commit together.
+ */
+export function startProjector(options: ProjectorOptions): Projector {
+  return new ProjectorRunner(options);
+}

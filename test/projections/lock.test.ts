@@ -1,0 +1,162 @@
+// One writer per projection across processes: an advisory lock elects it, the others wait on standby.
+// On PostgreSQL each "process" gets its own pool; the embedded PGlite only works through one connection,
+// so there the runners share it, which is the case where a plain session lock would not exclude anyone.
+import postgres from 'postgres';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { PostgresEventStore } from '../../eventstore/postgres.ts';
+import { projectionLocks } from '../../projections/lock.ts';
+import { rebuildReadModels } from '../../projections/rebuild.ts';
+import { startProjector, type CommittedBatch, type Projector } from '../../projections/runner.ts';
+import { openTestDatabase, type TestDatabase } from '../support/db.ts';
+import { dumpReadModels, eventLogOrder, readWholeLog, secondPool, storeOn, waitFor } from './support.ts';
+import { Workload } from './workload.ts';
+
+let db: TestDatabase;
+let w: Workload;
+const processes: Array<{ sql: postgres.Sql; store: PostgresEventStore }> = [];
+const running: Projector[] = [];
+
+/** A stand-in for another API process: its own pool and store where the database allows it. */
+function anotherProcess() {
+  const sql = db.kind === 'postgres' ? secondPool(db) : db.sql;
+  const proc = { sql, store: storeOn(db, sql) };
+  processes.push(proc);
+  return proc;
+}
+
+function start(proc: { sql: postgres.Sql; store: PostgresEventStore }, commits: CommittedBatch[]): Projector {
+  const projector = startProjector({ store: proc.store, sql: proc.sql, batchSize: 10, lockRetryMs: 50, heartbeatMs: 50, retryDelayMs: 20 });
+  projector.onCommitted((info) => commits.push(info));
+  running.push(projector);
+  return projector;
+}
+
+async function someTraffic(tag: string, incidents = 4) {
+  for (let i = 0; i < incidents; i++) {
+    const name = `${tag}-${i}`;
+    await w.report(name, 'public_order', 3);
+    await w.incidentCommand(name, { type: 'TriageIncident', data: {} });
+    await w.assign(name, 'P1');
+    await w.status(name, 'P1', 'en_route');
+    await w.status(name, 'P1', 'cleared');
+    await w.incidentCommand(name, { type: 'ResolveIncident', data: {} });
+  }
+}
+
+async function expectExactlyOnceAndEqualToRebuild() {
+  const log = await readWholeLog(processes[0]!.store);
+  const { ids, seqs } = await eventLogOrder(db.sql);
+  expect(ids).toEqual(log.map((e) => e.id));
+  expect(seqs).toEqual(log.map((_, i) => i + 1));
+  const live = await dumpReadModels(db.sql);
+  await rebuildReadModels({ store: processes[0]!.store, sql: db.sql });
+  expect(await dumpReadModels(db.sql)).toEqual(live);
+}
+
+beforeAll(async () => {
+  db = await openTestDatabase({ migrate: true });
+}, 120_000);
+
+beforeEach(async () => {
+  const writer = anotherProcess();
+  w = new Workload(writer.store);
+  await w.registerUnit(`P1`, 'police', 'patrol_car', 27.1, 114.9);
+});
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.stop()));
+  for (const proc of processes.splice(0)) {
+    await proc.store.close();
+    if (proc.sql !== db.sql) await proc.sql.end({ timeout: 5 });
+  }
+  await db.sql`truncate events, streams, event_log, incident_board, unit_board`;
+  await db.sql`delete from projection_checkpoints`;
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+describe('two projectors on one database', () => {
+  it('only one applies; when it stops the other takes over with no gap and no duplicate', async () => {
+    const commitsA: CommittedBatch[] = [];
+    const commitsB: CommittedBatch[] = [];
+    const a = start(anotherProcess(), commitsA);
+    await a.ready;
+    expect(a.role()).toBe('active');
+    const b = start(anotherProcess(), commitsB);
+    await b.ready;
+    expect(b.role()).toBe('standby');
+
+    await someTraffic('first');
+    await a.settle(30_000);
+    await b.settle(30_000); // a standby settles on the checkpoint the active one writes
+    expect(commitsA.length).toBeGreaterThan(0);
+    expect(commitsB).toEqual([]);
+    expect(b.role()).toBe('standby');
+    const handedOver = a.seq();
+    expect(b.seq()).toBe(handedOver);
+
+    await a.stop();
+    await waitFor(() => b.role() === 'active', 10_000, 'the standby to take over');
+    await someTraffic('second');
+    await b.settle(30_000);
+    expect(commitsB.length).toBeGreaterThan(0);
+    // B continued from A's last seq: the first batch it committed starts right after it.
+    expect(commitsB[0]!.toSeq - commitsB[0]!.events).toBe(handedOver);
+    await expectExactlyOnceAndEqualToRebuild();
+  });
+
+  it('a rebuild makes the live projector step aside, and it carries on from the rebuilt checkpoint', async () => {
+    const commits: CommittedBatch[] = [];
+    const live = start(anotherProcess(), commits);
+    await live.ready;
+    await someTraffic('before');
+    await live.settle(30_000);
+
+    const rebuilder = anotherProcess();
+    let waited = false;
+    // Writes go on during the rebuild; neither may lose or double them.
+    const traffic = someTraffic('during', 3);
+    const result = await rebuildReadModels({ store: rebuilder.store, sql: rebuilder.sql, batchSize: 7, pollMs: 20, onWaiting: () => (waited = true) });
+    await traffic;
+    expect(waited).toBe(true);
+    expect(result.events).toBeGreaterThan(0);
+
+    await waitFor(() => live.role() === 'active', 10_000, 'the live projector to come back');
+    await someTraffic('after', 2);
+    await live.settle(30_000);
+    await expectExactlyOnceAndEqualToRebuild();
+  });
+
+  it.skipIf(!process.env.DATABASE_URL)('when the lock holder loses its session, a projector takes over without duplicates (PostgreSQL)', async () => {
+    const a = start(anotherProcess(), []);
+    await a.ready;
+    const b = start(anotherProcess(), []);
+    await b.ready;
+    await someTraffic('first', 2);
+    await a.settle(30_000);
+
+    const key = projectionLocks('read-models').writer;
+    const killed = await db.sql`
+      select pg_terminate_backend(pid) as done from pg_locks
+      where locktype = 'advisory' and objid::bigint = ${key} and objsubid = 2 and granted
+        and database = (select oid from pg_database where datname = current_database())`;
+    expect(killed).toEqual([{ done: true }]);
+
+    await someTraffic('second', 3);
+    await waitFor(
+      async () => {
+        const [row] = await db.sql`
+          select count(*)::int as n from pg_locks where locktype = 'advisory' and objid::bigint = ${key} and granted
+            and database = (select oid from pg_database where datname = current_database())`;
+        return row!.n === 1 && [a, b].filter((p) => p.role() === 'active').length === 1;
+      },
+      10_000,
+      'one projector to hold the lock again',
+    );
+    const active = a.role() === 'active' ? a : b;
+    await active.settle(30_000);
+    await expectExactlyOnceAndEqualToRebuild();
+  });
+});
