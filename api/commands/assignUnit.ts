@@ -1,5 +1,5 @@
 import { v5 as uuidv5 } from 'uuid';
-import { DomainError, incidentLabel, incidentView, unitView } from '../../domain/index.ts';
+import { DomainError, incidentLabel, incidentView, unitView, type IncidentState, type UnitState } from '../../domain/index.ts';
 import type { CommandMeta } from '../../domain/metadata.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { handleCommand, load } from './commandHandler.ts';
@@ -12,6 +12,9 @@ const COMPENSATION_NAMESPACE = '5b1f0c52-8f0e-4c1e-9a57-3f7a4d0e2c11';
 export function derivedCommandId(commandId: string, purpose: string): string {
   return uuidv5(`${commandId}:${purpose}`, COMPENSATION_NAMESPACE);
 }
+
+/** The caller's check that they may act on this incident and unit; throws to refuse before anything is written. */
+export type Authorize = (incident: IncidentState, unit: UnitState) => void;
 
 export interface AssignmentResult {
   incidentRevision: bigint;
@@ -28,7 +31,7 @@ export interface AssignmentResult {
  */
 export async function assignUnit(
   store: EventStore,
-  input: { incidentId: string; unitId: string; ifMatch?: bigint },
+  input: { incidentId: string; unitId: string; ifMatch?: bigint; authorize?: Authorize },
   meta: CommandMeta,
 ): Promise<AssignmentResult> {
   const { incidentId, unitId } = input;
@@ -37,6 +40,7 @@ export async function assignUnit(
   // Refuse early (nothing written) when the incident or unit cannot take this assignment as things stand;
   // the authoritative checks still happen at each append below.
   const [incident, unit] = await Promise.all([load(store, incidents, incidentId), load(store, units, unitId)]);
+  input.authorize?.(incident.state, unit.state);
   if (incident.revision < 0n) throw new DomainError('not_found', `There is no incident ${incidentLabel(incidentId)}.`);
   const unitNow = unitView(unit.state)!;
   if (unit.revision < 0n || !unitNow) throw new DomainError('not_found', `There is no unit ${unitId}.`);
@@ -98,17 +102,19 @@ export async function changeUnitStatus(
     destination?: string;
     /** The incident revision the client last saw (If-Match); checked before anything is written. */
     ifMatch?: bigint;
+    authorize?: Authorize;
   },
   meta: CommandMeta,
 ): Promise<{ incidentRevision: bigint; unitRevision: bigint; written: boolean }> {
   const { incidentId, unitId, status } = input;
   const correlated: CommandMeta = { ...meta, correlationId: meta.correlationId ?? incidentId };
-  const incident = await load(store, incidents, incidentId);
+  const [incident, unit] = await Promise.all([load(store, incidents, incidentId), load(store, units, unitId)]);
+  input.authorize?.(incident.state, unit.state);
   if (incident.revision < 0n) throw new DomainError('not_found', `There is no incident ${incidentLabel(incidentId)}.`);
   if (input.ifMatch !== undefined && input.ifMatch !== incident.revision) {
     // A retry of a change already (half) made has moved the revision itself: let it finish instead of refusing it.
     const mine = (e: { metadata: unknown }) => (e.metadata as { commandId?: string }).commandId === meta.commandId;
-    const retry = incident.events.some(mine) || (await store.readStream(units.stream(unitId))).some(mine);
+    const retry = incident.events.some(mine) || unit.events.some(mine);
     if (!retry) throw new StaleRevisionError(incidents.stream(incidentId), input.ifMatch, incident.revision);
   }
   if (!incidentView(incident.state)?.units.some((u) => u.unitId === unitId)) {

@@ -28,10 +28,15 @@ export interface CommandResult<S, E> {
   written: boolean;
 }
 
-export interface HandleOptions {
+export interface HandleOptions<S = unknown> {
   /** The client's If-Match: reject with 412 instead of retrying when the stream has moved on. */
   ifMatch?: bigint;
   maxAttempts?: number;
+  /**
+   * Runs on every freshly loaded state before anything else (the API's "may this caller act on this record"):
+   * throwing refuses the command on the same read that decides it, with nothing written.
+   */
+  authorize?: (state: S) => void;
 }
 
 export function toDomainEvent(recorded: RecordedEvent): AnyEvent {
@@ -74,12 +79,13 @@ export async function handleCommand<S, C, E extends AnyEvent>(
   id: string,
   command: C,
   meta: CommandMeta,
-  options: HandleOptions = {},
+  options: HandleOptions<S> = {},
 ): Promise<CommandResult<S, E>> {
   const streamId = aggregate.stream(id);
   const maxAttempts = options.maxAttempts ?? 8;
   for (let attempt = 1; ; attempt++) {
     const loaded = await load(store, aggregate, id);
+    options.authorize?.(loaded.state);
     const earlier = loaded.events.filter((e) => (e.metadata as { commandId?: string }).commandId === meta.commandId);
     if (earlier.length > 0) {
       return { state: loaded.state, revision: earlier.at(-1)!.revision, events: [], written: false };

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import type { Sql } from 'postgres';
+import { v5 as uuidv5 } from 'uuid';
+import { HttpProblem } from './problem.ts';
+
+/** Fixed forever: a retry must derive the same command id as the original request did. */
+const IDEMPOTENCY_NAMESPACE = '0d7f3a52-2b8e-4f61-9c1d-7e5a4b3c2f10';
+
+export const MAX_KEY_LENGTH = 255;
+
+/** A finished answer, stored so a retry gets exactly the same one. */
+export interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/**
+ * The command id of a request with an Idempotency-Key. Derived, not random, so two retries racing each
+ * other carry the same command id and the store writes the command once.
+ */
+export function commandIdFor(actorId: string, key: string): string {
+  return uuidv5(JSON.stringify([actorId, key]), IDEMPOTENCY_NAMESPACE);
+}
+
+/** Key order in a JSON body carries no meaning, so it must not make a retry look like a different request. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value ?? null;
+}
+
+export function requestHash(parts: { method: string; path: string; body: unknown; ifMatch: string | undefined }): string {
+  return createHash('sha256')
+    .update(JSON.stringify([parts.method, parts.path, canonical(parts.body), parts.ifMatch ?? null]))
+    .digest('hex');
+}
+
+export function checkKey(key: string): string {
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
+    throw new HttpProblem(400, 'invalid-idempotency-key', 'Bad Request', `The Idempotency-Key must be 1-${MAX_KEY_LENGTH} visible ASCII characters.`, { field: 'idempotency-key' });
+  }
+  return key;
+}
+
+interface KeyRow {
+  method: string;
+  path: string;
+  request_hash: string;
+  status_code: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** status_code 0 marks a key whose request has started but not finished; its body holds the ids it reserved. */
+const PENDING = 0;
+
+export type Claim = { kind: 'replay'; response: StoredResponse } | { kind: 'proceed'; reserved: Record<string, string> };
+
+interface Request {
+  actor: string;
+  key: string;
+  method: string;
+  path: string;
+  hash: string;
+}
+
+/**
+ * Claims a key for a request. The first request records the ids it will create (a new incident's id), so a
+ * retry after a crash or a racing duplicate creates the same ids and the store's command-id check makes the
+ * write happen once. A finished key replays its answer; a key used for another request is refused.
+ */
+export async function claimKey(sql: Sql, request: Request, reserve: () => Record<string, string>): Promise<Claim> {
+  const reserved = reserve();
+  const inserted = await sql`
+    insert into idempotency_keys (key, actor, method, path, request_hash, status_code, headers, body)
+    values (${request.key}, ${request.actor}, ${request.method}, ${request.path}, ${request.hash}, ${PENDING}, ${sql.json({})}, ${sql.json({ reserved })})
+    on conflict (actor, key) do nothing
+    returning key`;
+  if (inserted.length > 0) return { kind: 'proceed', reserved };
+
+  const [row] = await sql<KeyRow[]>`
+    select method, path, request_hash, status_code, headers, body from idempotency_keys where actor = ${request.actor} and key = ${request.key}`;
+  if (!row) return { kind: 'proceed', reserved };
+  if (row.request_hash !== request.hash || row.method !== request.method || row.path !== request.path) {
+    throw new HttpProblem(
+      422,
+      'idempotency-key-reused',
+      'Unprocessable Content',
+      `This Idempotency-Key was already used for a different request (${row.method} ${row.path}); use a new key for a new request.`,
+      { field: 'idempotency-key' },
+    );
+  }
+  if (row.status_code === PENDING) {
+    const earlier = (row.body as { reserved?: Record<string, string> } | null)?.reserved ?? {};
+    return { kind: 'proceed', reserved: earlier };
+  }
+  return { kind: 'replay', response: { status: row.status_code, headers: row.headers, body: row.body } };
+}
+
+/**
+ * Records the answer. If a racing duplicate finished first, its answer wins and is returned, so every
+ * request with this key sees the same one.
+ */
+export async function settleKey(sql: Sql, request: Pick<Request, 'actor' | 'key'>, response: StoredResponse): Promise<StoredResponse> {
+  const updated = await sql`
+    update idempotency_keys
+       set status_code = ${response.status}, headers = ${sql.json(response.headers)}, body = ${sql.json(response.body as never)}
+     where actor = ${request.actor} and key = ${request.key} and status_code = ${PENDING}
+     returning key`;
+  if (updated.length > 0) return response;
+  const [row] = await sql<KeyRow[]>`select status_code, headers, body from idempotency_keys where actor = ${request.actor} and key = ${request.key}`;
+  return row ? { status: row.status_code, headers: row.headers, body: row.body } : response;
+}
