@@ -17,6 +17,8 @@ export interface PollingOptions {
 }
 
 const FIRST_RETRY_MS = 2;
+// Held-back events wait on someone else's open transaction, usually milliseconds: look again often, not ever later.
+const MAX_RETRY_MS = 50;
 
 /**
  * A catch-up subscription over a log that can only be polled. It reads batches until it is caught up,
@@ -75,7 +77,7 @@ export class PollingSubscription implements Subscription {
       let delay = this.options.pollIntervalMs;
       if (await this.source.hasHeldBackEvents()) {
         delay = Math.min(retryMs, this.options.pollIntervalMs);
-        retryMs *= 2;
+        retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
       } else {
         retryMs = FIRST_RETRY_MS;
       }

@@ -74,6 +74,11 @@ export interface EventStore {
   readStream(streamId: string, options?: { fromRevision?: bigint; maxCount?: number }): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   subscribe(options: SubscribeOptions, handler: (batch: RecordedEvent[]) => Promise<void>): Subscription;
+  /**
+   * True while some committed events cannot be read from the global log yet (PostgreSQL holds back what a
+   * transaction still open anywhere on the server might precede). Stores without such a horizon leave it out.
+   */
+  hasHeldBackEvents?(): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -194,7 +194,7 @@ export class PostgresEventStore implements EventStore {
     await this.announcing;
   }
 
-  private async hasHeldBackEvents(): Promise<boolean> {
+  async hasHeldBackEvents(): Promise<boolean> {
     const [row] = await this.sql<{ held: boolean }[]>`
       select exists (
         select 1 from events where transaction_id >= (select pg_snapshot_xmin(pg_current_snapshot()))

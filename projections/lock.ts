@@ -1,3 +1,4 @@
+import postgres from 'postgres';
 import { query, type Db } from './readModels.ts';
 
 // Advisory locks are one keyspace per database; ours use the two-int form with this first half,
@@ -69,17 +70,34 @@ export async function checkAdvisoryLocks(conn: Db, key: number, waiting: number)
 /** The connection a session-level lock lives on, for as long as the holder keeps it. */
 export interface LockSession {
   conn: Db;
-  release(): void;
+  /** Closes the session (and so frees its locks); safe to call on a session that already failed. */
+  release(): Promise<void>;
 }
 
 /**
- * A connection of its own from the pool, so the lock lives and dies with one session. A pool of a single
- * connection cannot spare one (reserving it would starve every other query): that is how the embedded
- * PGlite is driven, where every client shares PGlite's one backend session anyway, so the lock is taken on
- * the pool itself. If such a pool ever reconnects, the holder's heartbeat sees the lock gone.
+ * A client of one connection of its own, so the lock lives and dies with one session. Not `sql.reserve()`:
+ * postgres.js hangs a reserved connection whose backend was terminated (its next query never settles and
+ * an uncaught TypeError escapes), whereas a one-connection client reconnects to a fresh session, where the
+ * holder's heartbeat sees the lock gone. A pool of a single connection is how the embedded PGlite is driven:
+ * every client shares PGlite's one backend session anyway, so the lock is taken on the pool itself.
  */
 export async function openLockSession(sql: Db): Promise<LockSession> {
-  if ((sql.options?.max ?? 10) <= 1) return { conn: sql, release() {} };
-  const reserved = await sql.reserve();
-  return { conn: reserved, release: () => reserved.release() };
+  const o = sql.options;
+  if ((o?.max ?? 10) <= 1) return { conn: sql, release: async () => {} };
+  const conn = postgres({
+    host: o.host,
+    port: o.port,
+    path: o.path,
+    database: o.database,
+    user: o.user,
+    pass: o.pass,
+    ssl: o.ssl,
+    connect_timeout: o.connect_timeout,
+    connection: o.connection,
+    onnotice: () => {},
+    max: 1,
+    idle_timeout: 0,
+    max_lifetime: null,
+  } as unknown as postgres.Options<{}>) as unknown as Db;
+  return { conn, release: () => conn.end({ timeout: 2 }).catch(() => {}) };
 }

@@ -86,7 +86,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
       await releaseAdvisoryLock(conn, locks.rebuild);
     }
   } finally {
-    session.release();
+    await session.release();
   }
 }
 

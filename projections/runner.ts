@@ -156,9 +156,15 @@ class ProjectorRunner implements Projector {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.state === 'stopped') throw new Error(`projector ${this.name} is stopped`);
-      const at = this.state === 'active' ? this.current : ((await readCheckpoint(this.sql, this.name)) ?? ORIGIN);
+      let at = this.current;
+      if (this.state !== 'active') {
+        at = (await readCheckpoint(this.sql, this.name)) ?? ORIGIN;
+        // A standby's seq() is what the writer last checkpointed; keep it as fresh as this look (never older).
+        if (this.state === 'standby' && at.seq > this.current.seq) this.current = at;
+      }
       const ahead = await this.store.readAll({ from: at.position, maxCount: 1 });
-      if (ahead.length === 0) return;
+      // Settled means every event committed so far is applied, including those still behind the read horizon.
+      if (ahead.length === 0 && !(await this.store.hasHeldBackEvents?.())) return;
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`projector ${this.name} did not catch up within ${timeoutMs} ms (at seq ${at.seq})`);
       await this.nextCommit(Math.min(left, 50));
@@ -338,7 +344,7 @@ class ProjectorRunner implements Projector {
   private async dropLockConnection(): Promise<void> {
     const session = this.lockSession;
     this.lockSession = null;
-    session?.release();
+    await session?.release();
   }
 
   private backoff(failures: number): number {
