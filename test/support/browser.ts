@@ -1,6 +1,6 @@
 // Browser end-to-end support: the built web app served by the real API, and one headless Chromium.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
@@ -12,7 +12,6 @@ import { startTestServer, type TestServer } from './server.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const WEB_DIR = join(REPO_ROOT, 'web');
-const DIST_INDEX = join(WEB_DIR, 'dist', 'index.html');
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -26,28 +25,9 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-function newestMtime(path: string): number {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs;
-  for (const entry of readdirSync(path)) {
-    if (entry === 'dist' || entry === 'node_modules') continue;
-    newest = Math.max(newest, newestMtime(join(path, entry)));
-  }
-  return newest;
-}
-
-/** Builds web/dist when any source under web/ is newer than it, so a stale bundle is never what gets tested. */
+/** Builds web/dist when any source under web/ (or domain/) is newer than it (web/scripts/ensure-built.mjs). */
 export function ensureWebBuilt(): void {
-  const built = existsSync(DIST_INDEX) ? statSync(DIST_INDEX).mtimeMs : 0;
-  const sources = Math.max(newestMtime(WEB_DIR), newestMtime(join(REPO_ROOT, 'domain')));
-  if (built >= sources && process.env.E2E_FORCE_BUILD !== '1') return;
-  execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(WEB_DIR, 'vite.config.ts'), '--logLevel', 'warn'], {
-    cwd: REPO_ROOT,
-    stdio: 'inherit',
-    // Under vitest NODE_ENV is "test", which would give React's development build.
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
+  execFileSync(process.execPath, [join(WEB_DIR, 'scripts', 'ensure-built.mjs')], { cwd: REPO_ROOT, stdio: 'inherit' });
 }
 
 export interface E2EServer {
