@@ -32,6 +32,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './port.ts';
+import { CHAIN_METADATA_KEY, GENESIS_HASH, chainHash, contentHash } from './hashChain.ts';
 import { decodePair, encodePair } from './position.ts';
 
 export interface EventStoreDBEventStoreOptions {
@@ -71,10 +72,11 @@ export class EventStoreDBEventStore implements EventStore {
   }
 
   async append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    let tail: RecordedEvent[] = [];
     if (events.length > 0) {
       // The server deduplicates a repeated append only when it repeats the same expected revision; a
       // retry that reloaded first would carry a newer one. Looking at the tail catches both.
-      const tail = await this.readTail(streamId, Math.max(this.tailWindow, events.length));
+      tail = await this.readTail(streamId, Math.max(this.tailWindow, events.length));
       const stored = new Map(tail.map((e) => [e.id.toLowerCase(), e]));
       const matches = events.filter((e) => stored.has(e.id.toLowerCase()));
       if (matches.length > 0) {
@@ -88,7 +90,7 @@ export class EventStoreDBEventStore implements EventStore {
     try {
       const result = await this.client.appendToStream(
         streamId,
-        events.map((e) =>
+        chained(streamId, events, tail[0]).map((e) =>
           jsonEvent({ id: e.id, type: e.type, data: (e.data ?? null) as JSONType, metadata: e.metadata }),
         ),
         { expectedRevision: toEsdbExpected(expected) },
@@ -174,7 +176,7 @@ export class EventStoreDBEventStore implements EventStore {
     const out: RecordedEvent[] = [];
     try {
       for await (const resolved of this.client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: count })) {
-        if (resolved.event) out.push(toRecorded(resolved.event, resolved.commitPosition));
+        if (resolved.event) out.push(toRecorded(resolved.event, resolved.commitPosition, true));
       }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
@@ -267,7 +269,8 @@ function wanted(event: { streamId: string; type: string }, prefixes: string[] | 
   return !prefixes || prefixes.some((p) => event.streamId.startsWith(p));
 }
 
-function toRecorded(event: EsdbRecorded, commitPosition?: bigint): RecordedEvent {
+/** `keepChain`: leave the hash chain in the metadata (only the append needs it; readers get what was appended). */
+function toRecorded(event: EsdbRecorded, commitPosition?: bigint, keepChain = false): RecordedEvent {
   const position = event.position
     ? encodePair(event.position.commit, event.position.prepare)
     : encodePair(commitPosition ?? 0n, commitPosition ?? 0n);
@@ -276,11 +279,17 @@ function toRecorded(event: EsdbRecorded, commitPosition?: bigint): RecordedEvent
     streamId: event.streamId,
     type: event.type,
     data: event.isJson ? event.data : parseJson(event.data),
-    metadata: toMetadata(event.metadata),
+    metadata: keepChain ? toMetadata(event.metadata) : withoutChain(toMetadata(event.metadata)),
     revision: event.revision,
     position,
     recordedAt: event.created,
   };
+}
+
+function withoutChain(metadata: Record<string, unknown>): Record<string, unknown> {
+  if (!(CHAIN_METADATA_KEY in metadata)) return metadata;
+  const { [CHAIN_METADATA_KEY]: _chain, ...rest } = metadata;
+  return rest;
 }
 
 function toMetadata(metadata: unknown): Record<string, unknown> {
@@ -307,4 +316,23 @@ function canonicalJson(value: unknown): string {
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : v,
   );
+}
+
+/**
+ * The hash chain on EventStoreDB lives in each event's metadata (CHAIN_METADATA_KEY): the server has no column
+ * for it and no trigger. The previous hash is the stream's last event as read just before the append; should a
+ * concurrent writer slip in between, the expected revision makes one of the two appends fail (with 'any' it
+ * would not, which is why the command handler always appends at an exact revision).
+ */
+function chained(streamId: string, events: EventToAppend[], last: RecordedEvent | undefined): EventToAppend[] {
+  let prevHash = (last?.metadata[CHAIN_METADATA_KEY] as { hash?: string } | undefined)?.hash ?? GENESIS_HASH;
+  let revision = last ? last.revision + 1n : 0n;
+  return events.map((e) => {
+    const content = contentHash({ ...e, streamId });
+    const hash = chainHash(prevHash, revision, content);
+    const out = { ...e, metadata: { ...e.metadata, [CHAIN_METADATA_KEY]: { contentHash: content, prevHash, hash, revision: revision.toString() } } };
+    prevHash = hash;
+    revision++;
+    return out;
+  });
 }

@@ -11,6 +11,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './port.ts';
+import { contentHash } from './hashChain.ts';
 import { decodePair, encodePair } from './position.ts';
 import { PollingSubscription } from './pollingSubscription.ts';
 
@@ -232,7 +233,11 @@ export class PostgresEventStore implements EventStore {
   ): Promise<AppendResult> {
     validate(streamId, events, expected);
     if (events.length === 0) return this.checkOnly(db, streamId, expected);
-    const payload = JSON.stringify(events.map((e) => ({ id: e.id, type: e.type, data: e.data ?? null, metadata: e.metadata })));
+    // The content hash travels with each event; the events_chain_hash trigger links it to the stream's previous
+    // event inside this statement's transaction (migrations/00003_audit).
+    const payload = JSON.stringify(
+      events.map((e) => ({ id: e.id, type: e.type, data: e.data ?? null, metadata: e.metadata, contentHash: contentHash({ ...e, streamId }) })),
+    );
     const params = [streamId, payload, String(events.length), ...(typeof expected === 'bigint' ? [expected.toString()] : [])];
     const text = APPEND[typeof expected === 'bigint' ? 'exact' : expected];
     // A conflict is settled by a second look; should that look find the stream where the caller expected it
@@ -313,15 +318,15 @@ function satisfies(expected: ExpectedRevision, current: bigint | undefined): boo
 // $1 stream id, $2 the events as a JSON array, $3 how many, $4 the expected revision (exact only).
 const INPUT = `input as (
     select (e->>'id')::uuid as event_id, e->>'type' as type, e->'data' as data, e->'metadata' as metadata,
-           (o - 1)::bigint as idx
+           decode(e->>'contentHash', 'hex') as content_hash, (o - 1)::bigint as idx
     from jsonb_array_elements($2::text::jsonb) with ordinality as t(e, o))`;
 
 function appendStatement(moveStream: string): string {
   return `with ${INPUT},
     moved as (${moveStream}),
     inserted as (
-      insert into events (event_id, stream_id, stream_revision, type, data, metadata)
-      select i.event_id, $1::text, m.version - $3::bigint + 1 + i.idx, i.type, i.data, i.metadata
+      insert into events (event_id, stream_id, stream_revision, type, data, metadata, content_hash)
+      select i.event_id, $1::text, m.version - $3::bigint + 1 + i.idx, i.type, i.data, i.metadata, i.content_hash
       from moved m cross join input i
       order by i.idx
       returning transaction_id, global_position)

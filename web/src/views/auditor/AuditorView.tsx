@@ -9,6 +9,7 @@ import { formatTime } from '../../util/format.ts';
 import { labelOf } from '../../util/incidents.ts';
 import { navigate, useLocation } from '../../util/router.ts';
 import { Replay } from './Replay.tsx';
+import { VerifyBadge } from './VerifyBadge.tsx';
 import { searchIncidents, type AuditFilters } from './search.ts';
 
 const EMPTY: AuditFilters = { from: '', to: '', agency: '', type: '', actor: '', status: '' };
@@ -45,6 +46,7 @@ export default function AuditorView() {
   return (
     <div className="audit" data-testid="auditor-view">
       <aside className="audit__side">
+        <VerifyBadge />
         <form
           className="audit__search"
           data-testid="audit-search"

@@ -74,6 +74,11 @@ export function Replay({ incidentId }: { incidentId: string }) {
   const exportJson = () =>
     download(`${label}-history.json`, JSON.stringify({ incident: incident ?? { id: incidentId }, exportedAt: new Date().toISOString(), history }, null, 2), 'application/json');
   const exportCsv = () => download(`${label}-history.csv`, historyToCsv(history), 'text/csv;charset=utf-8');
+  // Signed by the server, checked offline with npm run audit:verify -- --bundle <file>.
+  const exportBundle = () =>
+    void api
+      .get<unknown>(`/api/incidents/${encodeURIComponent(incidentId)}/export?format=bundle`)
+      .then((bundle) => download(`${label}.bundle.json`, JSON.stringify(bundle, null, 2), 'application/json'));
 
   return (
     <div className="replay" data-testid="replay" data-step={at} data-steps={n}>
@@ -90,6 +95,9 @@ export function Replay({ incidentId }: { incidentId: string }) {
           </button>
           <button className="btn" data-testid="export-csv" onClick={exportCsv}>
             {t('audit.exportCsv')}
+          </button>
+          <button className="btn" data-testid="export-bundle" onClick={exportBundle}>
+            {t('audit.exportBundle')}
           </button>
         </div>
       </header>

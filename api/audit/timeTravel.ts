@@ -1,0 +1,244 @@
+// Time travel: any incident, or the whole city, as it stood at a past moment.
+//
+// "At T" means after every event of the stream up to the last one whose business time (metadata.occurredAt)
+// is at or before T, taking along each stream the running maximum of those times, so that a stream whose clock
+// stepped back (two commands racing) still has one well-defined prefix for every T.
+//
+// The time_travel_states read model keeps each aggregate's view after each of its events with the interval it
+// was current for; "the city at T" is one GiST lookup on that interval, whatever the length of the log.
+import type { Sql } from 'postgres';
+import {
+  incidentView,
+  unitView,
+  type IncidentState,
+  type IncidentView,
+  type UnitState,
+  type UnitView,
+} from '../../domain/index.ts';
+import type { EventStore, LogPosition, RecordedEvent, Subscription } from '../../eventstore/port.ts';
+import { incidents, units } from '../commands/aggregates.ts';
+import { toDomainEvent } from '../commands/commandHandler.ts';
+import { incidentIdOfStream, unsealReported, type PersonalDataVault } from './personalData.ts';
+
+export const TIME_TRAVEL_PROJECTION = 'time_travel';
+const STREAM_PREFIXES = ['incident-', 'unit-'];
+const LOCK = 7403871200196534n;
+
+/** The business time an event counts at. */
+export function eventTime(event: RecordedEvent): number {
+  const claimed = typeof event.metadata?.occurredAt === 'string' ? Date.parse(event.metadata.occurredAt) : NaN;
+  return Number.isNaN(claimed) ? event.recordedAt.getTime() : claimed;
+}
+
+/** The stream's events that had happened at `at` (see the running-maximum rule above). */
+export function eventsUpTo(events: readonly RecordedEvent[], at: number): RecordedEvent[] {
+  let clock = -Infinity;
+  const out: RecordedEvent[] = [];
+  for (const event of events) {
+    clock = Math.max(clock, eventTime(event));
+    if (clock > at) break;
+    out.push(event);
+  }
+  return out;
+}
+
+type Entity = 'incident' | 'unit';
+
+function entityOf(streamId: string): { entity: Entity; id: string } | undefined {
+  const incidentId = incidentIdOfStream(streamId);
+  if (incidentId !== undefined) return { entity: 'incident', id: incidentId };
+  if (streamId.startsWith('unit-')) return { entity: 'unit', id: streamId.slice('unit-'.length) };
+  return undefined;
+}
+
+/** Folds events of one stream from scratch into its view (null before the aggregate exists). */
+export function foldView(entity: Entity, events: readonly RecordedEvent[]): IncidentView | UnitView | null {
+  if (entity === 'incident') {
+    let state = incidents.decider.initialState();
+    for (const e of events) state = incidents.decider.evolve(state, toDomainEvent(e) as never);
+    return incidentView(state);
+  }
+  let state = units.decider.initialState();
+  for (const e of events) state = units.decider.evolve(state, toDomainEvent(e) as never);
+  return unitView(state);
+}
+
+interface Cached {
+  entity: Entity;
+  revision: bigint;
+  state: IncidentState | UnitState;
+  clock: number;
+}
+
+/**
+ * Keeps time_travel_states. Every API instance may run one: a batch is written under a transaction-scoped
+ * advisory lock and rows already present are skipped, so two instances never write a row twice; the checkpoint
+ * (projection_checkpoints 'time_travel') only saves work on restart.
+ */
+export class TimeTravelProjector {
+  private subscription: Subscription | undefined;
+  private readonly cache = new Map<string, Cached>();
+  private lastPosition: LogPosition | undefined;
+  private failure: unknown;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly sql: Sql,
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {}
+
+  async start(): Promise<void> {
+    const [row] = await this.sql<{ position: string }[]>`select position from projection_checkpoints where projection = ${TIME_TRAVEL_PROJECTION}`;
+    const from = row?.position;
+    this.subscription = this.store.subscribe({ ...(from && from !== 'start' && { from }), streamPrefixes: STREAM_PREFIXES, batchSize: 1000 }, (batch) =>
+      this.apply(batch),
+    );
+    this.subscription.done.catch((error) => {
+      this.failure = error;
+      this.onError(error);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.close();
+  }
+
+  /** Where the projection stands (the last position it wrote), for callers that need it caught up. */
+  get position(): LogPosition | undefined {
+    return this.lastPosition;
+  }
+
+  get failed(): unknown {
+    return this.failure;
+  }
+
+  private async stateBefore(streamId: string, entity: Entity, revision: bigint): Promise<Cached> {
+    const cached = this.cache.get(streamId);
+    if (cached && cached.revision === revision - 1n) return cached;
+    // Cold start or a gap: fold the stream up to the event before this one.
+    const events = revision > 0n ? await this.store.readStream(streamId, { maxCount: Number(revision) }) : [];
+    const aggregate = entity === 'incident' ? incidents : units;
+    let state = aggregate.decider.initialState() as IncidentState | UnitState;
+    let clock = -Infinity;
+    for (const e of events) {
+      state = (aggregate.decider.evolve as (s: unknown, ev: unknown) => IncidentState | UnitState)(state, toDomainEvent(e));
+      clock = Math.max(clock, eventTime(e));
+    }
+    return { entity, revision: revision - 1n, state, clock };
+  }
+
+  private async apply(batch: RecordedEvent[]): Promise<void> {
+    const rows: Array<Record<string, unknown>> = [];
+    const staged = new Map<string, Cached>();
+    for (const event of batch) {
+      const which = entityOf(event.streamId);
+      if (!which) continue;
+      const before = staged.get(event.streamId) ?? (await this.stateBefore(event.streamId, which.entity, event.revision));
+      const aggregate = which.entity === 'incident' ? incidents : units;
+      const state = (aggregate.decider.evolve as (s: unknown, ev: unknown) => IncidentState | UnitState)(before.state, toDomainEvent(event));
+      const clock = Math.max(before.clock, eventTime(event));
+      const view = which.entity === 'incident' ? incidentView(state as IncidentState) : unitView(state as UnitState);
+      staged.set(event.streamId, { entity: which.entity, revision: event.revision, state, clock });
+      rows.push({
+        stream_id: event.streamId,
+        revision: event.revision.toString(),
+        entity: which.entity,
+        entity_id: which.id,
+        valid_from: new Date(clock).toISOString(),
+        view,
+      });
+    }
+    const last = batch.at(-1);
+    await this.sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${LOCK.toString()}::bigint)`;
+      if (rows.length > 0) {
+        const json = JSON.stringify(rows);
+        // Close each stream's previous interval at the new row's start, then add the rows; a redelivered row
+        // is skipped.
+        await tx.unsafe(
+          `with input as (select * from json_to_recordset($1::text::json)
+                            as t(stream_id text, revision bigint, entity text, entity_id text, valid_from timestamptz, view jsonb))
+           insert into time_travel_states (stream_id, revision, entity, entity_id, valid_from, view)
+           select stream_id, revision, entity, entity_id, valid_from, view from input order by stream_id, revision
+           on conflict (stream_id, revision) do nothing`,
+          [json],
+          { prepare: true },
+        );
+        // Driven by the batch (a primary-key lookup per row), never by a scan of the table.
+        await tx.unsafe(
+          `update time_travel_states s set valid_to = i.valid_from
+             from json_to_recordset($1::text::json) as i(stream_id text, revision bigint, valid_from timestamptz)
+            where s.stream_id = i.stream_id and s.revision = i.revision - 1 and s.valid_to is null`,
+          [json],
+          { prepare: true },
+        );
+      }
+      if (last) {
+        await tx`
+          insert into projection_checkpoints (projection, position, seq, updated_at)
+          values (${TIME_TRAVEL_PROJECTION}, ${last.position}, ${batch.length}, now())
+          on conflict (projection) do update set position = excluded.position, seq = projection_checkpoints.seq + excluded.seq, updated_at = now()`;
+      }
+    });
+    for (const [stream, cached] of staged) this.cache.set(stream, cached);
+    // Unbounded growth would follow the number of streams; a cold miss only costs one stream read.
+    if (this.cache.size > 200_000) this.cache.clear();
+    if (last) this.lastPosition = last.position;
+  }
+}
+
+/** Reporter fields of a stored (sealed) incident view opened with its key, or dropped when erased. */
+async function openView(vault: PersonalDataVault, view: IncidentView): Promise<IncidentView> {
+  if (!view.reporter) return view;
+  const key = (await vault.keyFor(view.id))?.key ?? null;
+  return unsealReported(view, key, view.id) as IncidentView;
+}
+
+export interface StateAt {
+  view: IncidentView | null;
+  /** The revision of the last event folded in; -1 before the first. */
+  revision: number;
+  source: 'snapshot' | 'stream';
+}
+
+/**
+ * One incident at `at`. A snapshot row answers when a later revision has already been projected (so the row's
+ * interval is closed and final); otherwise the stream is folded — a single stream, read by its primary key.
+ */
+export async function incidentStateAt(sql: Sql, store: EventStore, vault: PersonalDataVault, incidentId: string, at: Date): Promise<StateAt> {
+  const streamId = `incident-${incidentId}`;
+  const [row] = await sql<{ revision: string; view: IncidentView | null }[]>`
+    select revision::text as revision, view from time_travel_states
+     where stream_id = ${streamId} and valid_from <= ${at} and valid_to > ${at}
+     order by time_travel_states.valid_from desc, time_travel_states.revision desc limit 1`;
+  if (row) return { view: row.view ? await openView(vault, row.view) : null, revision: Number(row.revision), source: 'snapshot' };
+  const events = eventsUpTo(await store.readStream(streamId), at.getTime());
+  return { view: foldView('incident', events) as IncidentView | null, revision: events.length - 1, source: 'stream' };
+}
+
+export interface CityAt {
+  incidents: IncidentView[];
+  units: UnitView[];
+}
+
+/** Everything as it stood at `at`, from the read model. Personal data is left out of the city picture. */
+export async function cityAt(sql: Sql, at: Date): Promise<CityAt> {
+  const rows = await sql<{ entity: Entity; view: IncidentView | UnitView }[]>`
+    select entity, view from time_travel_states where during @> ${at}::timestamptz and view is not null order by entity, entity_id`;
+  const city: CityAt = { incidents: [], units: [] };
+  for (const { entity, view } of rows) {
+    if (entity === 'incident') {
+      const { reporter: _r, ...rest } = view as IncidentView;
+      city.incidents.push(rest);
+    } else {
+      city.units.push(view as UnitView);
+    }
+  }
+  return city;
+}
+
+/** How far time_travel_states has got: the business time of the newest state it holds. */
+export async function projectedThrough(sql: Sql): Promise<string | null> {
+  const [row] = await sql<{ at: Date | null }[]>`select max(valid_from) as at from time_travel_states`;
+  return row?.at ? row.at.toISOString() : null;
+}
