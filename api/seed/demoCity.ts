@@ -108,8 +108,11 @@ export async function seedDemoCity({ store, sql, now = () => new Date() }: { sto
     result.usersCreated++;
   }
 
-  const anyUnit = await store.readAll({ streamPrefixes: [unitStream('')], maxCount: 1 });
-  if (anyUnit.length > 0) return { ...result, skipped: true };
+  // A city that has units already is not ours to seed. The demo's own first unit is looked up by its stream,
+  // which is read-your-writes; the global log may still hold a just-committed unit behind its read horizon.
+  const seededBefore = (await store.readStream(unitStream(DEMO_UNITS[0]!.unitId), { maxCount: 1 })).length > 0;
+  const anyUnit = seededBefore || (await store.readAll({ streamPrefixes: [unitStream('')], maxCount: 1 })).length > 0;
+  if (anyUnit) return { ...result, skipped: true };
 
   const system = { actor: 'system', role: 'admin' as const };
   const start = now().getTime();

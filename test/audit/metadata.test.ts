@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { JIAN } from '../api/fixtures.ts';
 import { incident, ok, send, unit } from './support.ts';
+import { readAllSettled } from '../support/settledLog.ts';
 
 let server: TestServer;
 const kind = process.env.DATABASE_URL ? 'postgres' : 'pglite';
@@ -57,7 +58,7 @@ describe(`audit metadata and the audit log (${kind})`, () => {
     await run({ ...s, path: `/api/units/${unitId}/status`, body: { status: 'out_of_service', reason: 'Flat tyre' }, reason: 'Flat tyre' });
 
     await server.settle();
-    const events = await server.store.readAll();
+    const events = await readAllSettled(server.store);
     for (const call of calls) {
       const written = events.filter((e) => e.metadata.requestId === call.requestId);
       expect(written.length, `${call.path} wrote no event carrying its request id`).toBeGreaterThan(0);

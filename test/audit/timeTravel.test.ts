@@ -8,6 +8,7 @@ import type { RecordedEvent } from '../../eventstore/port.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { JIAN } from '../api/fixtures.ts';
 import { incident, ok, sleep, timeTravelSettled, unit } from './support.ts';
+import { readAllSettled } from '../support/settledLog.ts';
 
 let server: TestServer;
 let auditor: string;
@@ -89,7 +90,7 @@ beforeAll(async () => {
   opened = new PersonalDataStore(server.store, new PersonalDataVault(server.sql));
   await workload(20260301, 90);
   await timeTravelSettled(server);
-  const events = await server.store.readAll();
+  const events = await readAllSettled(server.store);
   // Enough history that random moments land in many different states.
   expect(events.length).toBeGreaterThan(80);
   expect(new Set(events.map((e) => e.type)).size).toBeGreaterThan(9);
@@ -135,7 +136,7 @@ describe(`time travel (${kind})`, () => {
   });
 
   it('city?at= is every incident and unit as a replay of the whole log up to that time leaves them', async () => {
-    const all = await server.store.readAll();
+    const all = await readAllSettled(server.store);
     const byStream = new Map<string, RecordedEvent[]>();
     for (const e of all) byStream.set(e.streamId, [...(byStream.get(e.streamId) ?? []), e]);
     await fc.assert(

@@ -10,6 +10,7 @@ import {
   type RecordedEvent,
 } from '../../eventstore/port.ts';
 import type { StoreUnderTest } from './adapters.ts';
+import { readAllSettled } from '../support/settledLog.ts';
 import type { StoreAdapterKind } from '../support/db.ts';
 
 /**
@@ -211,7 +212,7 @@ export function eventStoreContract(kind: StoreAdapterKind, open: () => Promise<S
           await store.append(`${p}${name}`, [e], rev === 0 ? 'no_stream' : BigInt(rev - 1));
           written.push(e.id);
         }
-        const all = await store.readAll({ streamPrefixes: [p] });
+        const all = await readAllSettled(store, { streamPrefixes: [p] });
         expect(all.map((e) => e.id)).toEqual(written);
         expect(new Set(all.map((e) => e.position)).size).toBe(all.length);
       });
@@ -221,23 +222,23 @@ export function eventStoreContract(kind: StoreAdapterKind, open: () => Promise<S
         for (const name of ['incident-1', 'unit-1', 'incident-2', 'audit-1', 'unit-2', 'incident-1']) {
           await store.append(`${p}${name}`, [event(`${p}${name}`, 0, 'Happened', { name }, randomUUID())], 'any');
         }
-        const all = await store.readAll({ streamPrefixes: [p] });
+        const all = await readAllSettled(store, { streamPrefixes: [p] });
         expect(all).toHaveLength(6);
 
-        const after = await store.readAll({ streamPrefixes: [p], from: all[1]!.position });
+        const after = await readAllSettled(store, { streamPrefixes: [p], from: all[1]!.position });
         expect(after.map((e) => e.id)).toEqual(all.slice(2).map((e) => e.id));
 
-        const page = await store.readAll({ streamPrefixes: [p], from: all[1]!.position, maxCount: 2 });
+        const page = await readAllSettled(store, { streamPrefixes: [p], from: all[1]!.position, maxCount: 2 });
         expect(page.map((e) => e.id)).toEqual(all.slice(2, 4).map((e) => e.id));
 
-        const incidents = await store.readAll({ streamPrefixes: [`${p}incident-`] });
+        const incidents = await readAllSettled(store, { streamPrefixes: [`${p}incident-`] });
         expect(incidents.map((e) => e.streamId)).toEqual([`${p}incident-1`, `${p}incident-2`, `${p}incident-1`]);
 
-        const two = await store.readAll({ streamPrefixes: [`${p}unit-`, `${p}audit-`] });
+        const two = await readAllSettled(store, { streamPrefixes: [`${p}unit-`, `${p}audit-`] });
         expect(two.map((e) => e.streamId)).toEqual([`${p}unit-1`, `${p}audit-1`, `${p}unit-2`]);
 
-        expect(await store.readAll({ streamPrefixes: [p], from: all[5]!.position })).toEqual([]);
-        expect(await store.readAll({ streamPrefixes: [p], from: START, maxCount: 1 })).toHaveLength(1);
+        expect(await readAllSettled(store, { streamPrefixes: [p], from: all[5]!.position })).toEqual([]);
+        expect(await readAllSettled(store, { streamPrefixes: [p], from: START, maxCount: 1 })).toHaveLength(1);
       });
     });
 
@@ -269,7 +270,7 @@ export function eventStoreContract(kind: StoreAdapterKind, open: () => Promise<S
         const p = prefix();
         const stream = `${p}s`;
         await store.append(stream, range(5).map((i) => event(stream, i)), 'no_stream');
-        const all = await store.readAll({ streamPrefixes: [p] });
+        const all = await readAllSettled(store, { streamPrefixes: [p] });
         const seen: RecordedEvent[] = [];
         const subscription = store.subscribe({ streamPrefixes: [p], from: all[1]!.position }, async (batch) => {
           seen.push(...batch);
@@ -341,7 +342,7 @@ export function eventStoreContract(kind: StoreAdapterKind, open: () => Promise<S
           await sleep(sut.pollIntervalMs * 3);
           expect(seen).toHaveLength(writers * perWriter);
           expect(new Set(seen.map((e) => e.id)).size).toBe(writers * perWriter);
-          const log = await store.readAll({ streamPrefixes: [p] });
+          const log = await readAllSettled(store, { streamPrefixes: [p] });
           expect(seen.map((e) => e.id)).toEqual(log.map((e) => e.id));
         } finally {
           await subscription.close();
@@ -396,7 +397,7 @@ export function eventStoreContract(kind: StoreAdapterKind, open: () => Promise<S
           await waitFor(() => seen.length >= 2);
           await sleep(sut.pollIntervalMs * 3);
           expect(seen.map((e) => e.id)).toEqual([eventA.id, eventB.id]);
-          expect((await store.readAll({ streamPrefixes: [p] })).map((e) => e.id)).toEqual([eventA.id, eventB.id]);
+          expect((await readAllSettled(store, { streamPrefixes: [p] })).map((e) => e.id)).toEqual([eventA.id, eventB.id]);
         } finally {
           await subscription.close();
         }
