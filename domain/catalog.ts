@@ -35,6 +35,11 @@ export const INCIDENT_TYPES = [
   { id: 'illegal_construction', en: 'Illegal construction', zh: '违法建设', agencies: ['urban'], defaultPriority: 4 },
   { id: 'urban_management', en: 'Urban management case', zh: '城市管理案件', agencies: ['urban'], defaultPriority: 5 },
   { id: 'flooding', en: 'Flooding / waterlogging', zh: '城市内涝', agencies: ['urban', 'fire'], defaultPriority: 2 },
+  // Automatic fire alarms (IoT smoke/fire detectors, SF "Alarms"), rescues and service calls: issue 7.
+  { id: 'fire_alarm', en: 'Fire alarm activation', zh: '火灾报警', agencies: ['fire'], defaultPriority: 2 },
+  { id: 'water_rescue', en: 'Water rescue', zh: '水域救援', agencies: ['fire', 'ems'], defaultPriority: 1 },
+  { id: 'technical_rescue', en: 'Technical rescue (elevator, confined space)', zh: '抢险救援（电梯等）', agencies: ['fire'], defaultPriority: 2 },
+  { id: 'service_call', en: 'Service call / citizen assist', zh: '社会救助', agencies: ['fire'], defaultPriority: 4 },
 ] as const satisfies readonly IncidentTypeInfo[];
 
 export type IncidentType = (typeof INCIDENT_TYPES)[number]['id'];

@@ -13,6 +13,15 @@ export * from './incident/incident.events.ts';
 export * from './incident/incident.label.ts';
 export * from './incident/incident.machine.ts';
 export * from './incident/incident.view.ts';
+export * from './incident/coordination.ts';
+export * from './incident/coordination.decide.ts';
+export * from './plans/runCards.ts';
+export * from './decision/geo.ts';
+export * from './decision/time.ts';
+export * from './decision/recommend.ts';
+export * from './decision/duplicates.ts';
+export * from './decision/statusTimers.ts';
+export * from './decision/enforcementQueue.ts';
 
 export * from './unit/unit.allowed.ts';
 export * from './unit/unit.commands.ts';

@@ -1,3 +1,4 @@
+import { reduceCoordination, type Coordination, type IncidentEvent } from '../domain/index.ts';
 import type { ProjectedEvent } from './projectedEvent.ts';
 
 /** The incident machine's states once reported ('new' never reaches the board). */
@@ -29,12 +30,14 @@ export interface IncidentBoardRow {
   cancelled_at: string | null;
   updated_at: string;
   last_seq: number;
+  /** Legs, lead, merges, overdue alerts, enforcement case (domain/incident/coordination.ts); null on rows folded before it existed. */
+  coordination?: Coordination | null;
 }
 
 export const INCIDENT_BOARD_COLUMNS = [
   'id', 'status', 'type', 'priority', 'lat', 'lng', 'address', 'description', 'source', 'agencies', 'units', 'all_units',
   'notes_count', 'revision', 'reported_at', 'triaged_at', 'first_dispatched_at', 'first_en_route_at', 'first_on_scene_at',
-  'resolved_at', 'closed_at', 'cancelled_at', 'updated_at', 'last_seq',
+  'resolved_at', 'closed_at', 'cancelled_at', 'updated_at', 'last_seq', 'coordination',
 ] as const satisfies ReadonlyArray<keyof IncidentBoardRow>;
 
 /**
@@ -42,15 +45,30 @@ export const INCIDENT_BOARD_COLUMNS = [
  * must too, or it would drift from what the aggregate says (test/projections/machineMirror.test.ts keeps
  * this table honest against the machine).
  */
+const WORKING = [
+  'IncidentLegClaimed', 'IncidentLeadHandedOver', 'MutualAidRequested', 'MutualAidAccepted', 'MutualAidDeclined', 'IncidentLegCompleted',
+  'IncidentStatusOverdue', 'IncidentMergedInto', 'DuplicateIncidentMerged', 'MergedIncidentSplitOff', 'InspectionRecorded',
+  'RectificationOrdered', 'ReinspectionRecorded', 'EnforcementCaseClosed', 'EnforcementCaseEscalated',
+];
+const MERGEABLE = ['IncidentStatusOverdue', 'IncidentMergedInto', 'DuplicateIncidentMerged', 'MergedIncidentSplitOff'];
+
 export const INCIDENT_ACCEPTS: Record<IncidentBoardStatus, ReadonlySet<string>> = {
-  reported: new Set(['IncidentTriaged', 'IncidentEscalated', 'IncidentNoteAdded', 'IncidentCancelled']),
-  triaged: new Set(['IncidentTriaged', 'UnitAssignedToIncident', 'IncidentEscalated', 'IncidentNoteAdded', 'IncidentResolved', 'IncidentCancelled']),
-  dispatched: new Set(['UnitAssignedToIncident', 'AssignedUnitStatusChanged', 'IncidentEscalated', 'IncidentNoteAdded', 'IncidentResolved', 'IncidentCancelled']),
-  on_scene: new Set(['UnitAssignedToIncident', 'AssignedUnitStatusChanged', 'IncidentEscalated', 'IncidentNoteAdded', 'IncidentResolved', 'IncidentCancelled']),
-  resolved: new Set(['IncidentClosed', 'IncidentReopened', 'IncidentNoteAdded']),
+  reported: new Set(['IncidentTriaged', 'IncidentEscalated', 'IncidentNoteAdded', 'IncidentCancelled', ...MERGEABLE]),
+  triaged: new Set(['IncidentTriaged', 'UnitAssignedToIncident', 'IncidentEscalated', 'IncidentNoteAdded', 'IncidentResolved', 'IncidentCancelled', ...WORKING]),
+  dispatched: new Set(['UnitAssignedToIncident', 'AssignedUnitStatusChanged', 'IncidentEscalated', 'IncidentNoteAdded', 'IncidentResolved', 'IncidentCancelled', ...WORKING]),
+  on_scene: new Set(['UnitAssignedToIncident', 'AssignedUnitStatusChanged', 'IncidentEscalated', 'IncidentNoteAdded', 'IncidentResolved', 'IncidentCancelled', ...WORKING]),
+  resolved: new Set(['IncidentClosed', 'IncidentReopened', 'IncidentNoteAdded', 'MergedIncidentSplitOff']),
   closed: new Set(['IncidentReopened']),
   cancelled: new Set(),
 };
+
+/** A duplicate merged into another incident shows as closed but is the machine's `merged` state: only a split moves it. */
+export const MERGED_ACCEPTS: ReadonlySet<string> = new Set(['IncidentSplitFromPrimary']);
+
+/** The machine state a board row stands for. */
+export function machineStateOf(row: Pick<IncidentBoardRow, 'status' | 'coordination'>): IncidentBoardStatus | 'merged' {
+  return row.coordination?.mergedInto ? 'merged' : row.status;
+}
 
 /** As in the machine: reporting transport or hospital arrival means the unit got to the scene. */
 const REACHED_SCENE = new Set(['on_scene', 'transporting', 'at_hospital']);
@@ -96,11 +114,15 @@ export function foldIncident(row: IncidentBoardRow | undefined, event: Projected
       cancelled_at: null,
       updated_at: at,
       last_seq: event.seq,
+      coordination: reduceCoordination(null, event as unknown as IncidentEvent, 'new'),
     };
   }
 
   const next: IncidentBoardRow = { ...row, revision: event.revision, updated_at: at, last_seq: event.seq };
-  if (!INCIDENT_ACCEPTS[row.status].has(event.type)) return next;
+  const machineState = machineStateOf(row);
+  const accepts = machineState === 'merged' ? MERGED_ACCEPTS : INCIDENT_ACCEPTS[machineState];
+  if (!accepts.has(event.type)) return next;
+  next.coordination = reduceCoordination(row.coordination, event as unknown as IncidentEvent, machineState);
 
   switch (event.type) {
     case 'IncidentTriaged':
@@ -155,6 +177,19 @@ export function foldIncident(row: IncidentBoardRow | undefined, event: Projected
     case 'IncidentReopened':
       next.status = 'triaged';
       next.resolved_at = null;
+      next.closed_at = null;
+      break;
+    case 'MutualAidRequested': {
+      const agency = asString(d.agency);
+      if (agency !== null && !next.agencies.includes(agency)) next.agencies = [...next.agencies, agency];
+      break;
+    }
+    case 'IncidentMergedInto':
+      next.status = 'closed';
+      next.closed_at = at;
+      break;
+    case 'IncidentSplitFromPrimary':
+      next.status = row.coordination?.stateBeforeMerge ?? 'reported';
       next.closed_at = null;
       break;
   }

@@ -46,7 +46,7 @@ export async function assignUnit(
   if (unit.revision < 0n || !unitNow) throw new DomainError('not_found', `There is no unit ${unitId}.`);
   const recording = {
     type: 'RecordUnitAssignment' as const,
-    data: { unitId, agency: unitNow.agency, callSign: unitNow.callSign },
+    data: { unitId, agency: unitNow.agency, callSign: unitNow.callSign, unitType: unitNow.unitType },
   };
   const alreadyRecorded = incident.events.some((e) => (e.metadata as { commandId?: string }).commandId === meta.commandId);
   if (!alreadyRecorded) {

@@ -178,12 +178,18 @@ export class LiveHub {
     if (row.position <= this.lastSeq) return;
     this.lastSeq = row.position;
     let text: string | undefined;
+    let alert: string | undefined;
     for (const connection of this.connections) {
       if (!connection.live || connection.cursor >= row.position) continue;
       connection.cursor = row.position;
       if (!this.visible(connection, row)) continue;
       text ??= JSON.stringify(this.changeMessage(row));
       this.send(connection, text, true);
+      // A status timer that fired is also an operational alert (issue 6), after the change that carries it.
+      if (row.type === 'IncidentStatusOverdue') {
+        alert ??= JSON.stringify({ type: 'alert', kind: 'overdue', position: row.position, incidentId: row.incidentId, ...(row.data as Record<string, unknown>) });
+        this.send(connection, alert, true);
+      }
     }
   }
 

@@ -44,7 +44,10 @@ export interface ResetMessage {
   units: unknown[];
 }
 
-/** Reserved for operational alerts (e.g. an unacknowledged priority-1 incident). */
+/**
+ * Operational alerts. `kind: 'overdue'`: a status timer fired (IncidentStatusOverdue), sent to live clients that see
+ * the incident right after its change message; `ruleId`, `status`, `since`, `dueAt` and `unitId` come from the event.
+ */
 export interface AlertMessage {
   type: 'alert';
   [key: string]: unknown;

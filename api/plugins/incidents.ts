@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 import {
   ASSIGNED_UNIT_STATUSES,
   INCIDENT_LIMITS,
+  incidentLabel,
   incidentTypeInfo,
   listWords,
   unionAgencies,
@@ -26,6 +27,7 @@ import { actsCitywide, allowRoles, requireIncidentInScope, requireUnitInScope } 
 import { existingIncident, existingUnit } from '../http/found.ts';
 import { forbidden } from '../http/problem.ts';
 import { runCommand, type CommandContext } from '../http/runCommand.ts';
+import { likelyDuplicates } from '../decision/duplicateQueries.ts';
 import {
   Agencies,
   Closed,
@@ -70,6 +72,18 @@ const NoteBody = Closed({ text: Text(INCIDENT_LIMITS.noteText, { minLength: 1 })
 const EscalateBody = Closed({ priority: Type.Optional(Priority), agencies: Type.Optional(Agencies), reason: Type.Optional(Reason) });
 
 const security = [{ bearerAuth: [] }];
+// A report answers with the open incidents it probably duplicates (absent when there are none).
+const ReportResult = Type.Object(
+  {
+    ...CommandResult.properties,
+    duplicates: Type.Optional(
+      Type.Array(Type.Object({ id: Type.String(), label: Type.String(), distanceM: Type.Number(), minutesApart: Type.Number() }), {
+        description: 'Likely duplicates: open incidents of a compatible type nearby and close in time, nearest first',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 const commandResponses = (created = false) => ({ [created ? 201 : 200]: CommandResult, ...problems(400, 401, 403, 404, 409, 412, 422, 429, 503) });
 
 const incidentsPlugin: FastifyPluginAsync<CommandPluginOptions> = async (fastify, { store, sql }) => {
@@ -101,7 +115,14 @@ const incidentsPlugin: FastifyPluginAsync<CommandPluginOptions> = async (fastify
     '/api/incidents',
     {
       onRequest: allowRoles(['dispatcher', 'admin'], 'report incidents'),
-      schema: { tags: ['incidents'], summary: 'Report a new incident', security, headers: CommandHeaders, body: ReportBody, response: commandResponses(true) },
+      schema: {
+        tags: ['incidents'],
+        summary: 'Report a new incident; the answer lists likely duplicates when there are any',
+        security,
+        headers: CommandHeaders,
+        body: ReportBody,
+        response: { ...commandResponses(true), 201: ReportResult },
+      },
     },
     (request, reply) => {
       const body = request.body;
@@ -124,7 +145,14 @@ const incidentsPlugin: FastifyPluginAsync<CommandPluginOptions> = async (fastify
             { type: 'ReportIncident', data: { incidentId, ...body, priority: body.priority as PriorityLevel } },
             { ...meta, correlationId: incidentId },
           );
-          return { id: incidentId, revision: result.revision, created: true, location: `/api/incidents/${incidentId}` };
+          const duplicates = await likelyDuplicates(sql, { id: incidentId, type: body.type, location: body.location, reportedAt: meta.occurredAt });
+          return {
+            id: incidentId,
+            revision: result.revision,
+            created: true,
+            location: `/api/incidents/${incidentId}`,
+            ...(duplicates.length > 0 && { extra: { duplicates: duplicates.map((d) => ({ ...d, label: incidentLabel(d.id) })) } }),
+          };
         },
       });
     },

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { incidentLabel } from '../../domain/index.ts';
+import { coordinationView, incidentLabel, isIncidentType, isPriority, type Agency, type Coordination } from '../../domain/index.ts';
 import { Closed, Nullable } from '../http/schemas.ts';
 
 // Board rows as every client sees them: the query routes and the live feed send these same shapes, so a
@@ -8,6 +8,25 @@ import { Closed, Nullable } from '../http/schemas.ts';
 type Row = Record<string, unknown>;
 
 const When = Nullable(Type.String({ format: 'date-time' }));
+
+function LegItem() {
+  return Type.Object(
+    {
+      agency: Type.String(),
+      status: Type.String({ description: 'requested | declined | pending | dispatched | on_scene | cleared | done' }),
+      lead: Type.Boolean(),
+      owner: Nullable(Type.String({ description: 'The dispatcher (user id) who owns the leg' })),
+      units: Type.Array(Type.Object({ unitId: Type.String(), callSign: Type.String(), unitType: Type.Optional(Type.String()), status: Type.String() })),
+      required: Type.Array(Type.Object({ unitType: Type.String(), count: Type.Integer() })),
+      missing: Type.Array(Type.Object({ unitType: Type.String(), count: Type.Integer() })),
+      requestedBy: Type.Optional(Type.String()),
+      note: Type.Optional(Type.String()),
+      declineReason: Type.Optional(Type.String()),
+      summary: Type.Optional(Type.String()),
+    },
+    { additionalProperties: false },
+  );
+}
 
 export const IncidentItem = Closed({
   id: Type.String(),
@@ -34,6 +53,16 @@ export const IncidentItem = Closed({
   cancelledAt: When,
   updatedAt: Type.String({ format: 'date-time' }),
   lastSeq: Type.Integer({ description: 'Log position of the last event applied to this row' }),
+  legs: Type.Array(LegItem(), { description: 'One leg per agency involved, with the response plan applied' }),
+  lead: Nullable(Type.String({ description: 'The lead agency' })),
+  planId: Type.String({ description: 'The response plan (run card) applied: type/priority' }),
+  missing: Type.Array(Type.Object({ agency: Type.String(), unitType: Type.String(), count: Type.Integer() }), { description: 'Units the plan asks for that are not assigned yet' }),
+  overdue: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'Status timers that have fired and not cleared' }),
+  mergedInto: Nullable(Type.String({ description: 'Set when this incident was closed as a duplicate of another' })),
+  mergedFrom: Type.Array(Type.String(), { description: 'Duplicates merged into this incident' }),
+  mergedReports: Type.Array(Type.Object({}, { additionalProperties: true })),
+  mergedNotes: Type.Array(Type.String()),
+  enforcement: Nullable(Type.Object({}, { additionalProperties: true, description: 'The enforcement case (inspection, rectification order, re-inspection)' })),
 });
 export type IncidentItem = Static<typeof IncidentItem>;
 
@@ -90,6 +119,26 @@ export function incidentShape(row: Row): IncidentItem {
     cancelledAt: iso(row.cancelled_at),
     updatedAt: iso(row.updated_at) ?? '',
     lastSeq: Number(row.last_seq),
+    ...coordinationShape(row),
+  };
+}
+
+function coordinationShape(row: Row) {
+  const type = isIncidentType(row.type) ? row.type : 'traffic_accident';
+  const priority = isPriority(Number(row.priority)) ? (Number(row.priority) as 1) : 3;
+  const raw = typeof row.coordination === 'string' ? (JSON.parse(row.coordination) as Coordination) : ((row.coordination as Coordination | null | undefined) ?? null);
+  const view = coordinationView(raw, { type, priority, agencies: texts(row.agencies) as Agency[] });
+  return {
+    legs: view.legs,
+    lead: view.lead,
+    planId: view.planId,
+    missing: view.missing,
+    overdue: view.overdue as unknown as Record<string, unknown>[],
+    mergedInto: view.mergedInto,
+    mergedFrom: view.mergedFrom,
+    mergedReports: view.mergedReports as unknown as Record<string, unknown>[],
+    mergedNotes: view.mergedNotes,
+    enforcement: view.enforcement as unknown as Record<string, unknown> | null,
   };
 }
 

@@ -24,6 +24,20 @@ export const INCIDENT_COMMAND_WORDS: Record<IncidentCommandType, string> = {
   CloseIncident: 'close',
   CancelIncident: 'cancel',
   ReopenIncident: 'reopen',
+  ClaimLeg: "take charge of an agency's leg",
+  HandOverLead: 'hand over the lead',
+  RequestMutualAid: 'request mutual aid',
+  AcceptMutualAid: 'accept mutual aid',
+  DeclineMutualAid: 'decline mutual aid',
+  CompleteLeg: "complete an agency's leg",
+  FlagOverdue: 'raise an overdue alert',
+  MergeIntoPrimary: 'merge it into another incident',
+  AbsorbDuplicate: 'merge a duplicate into it',
+  SplitOffDuplicate: 'split a merged duplicate off',
+  RestoreFromMerge: 'split it off again',
+  RecordInspection: 'record an inspection',
+  OrderRectification: 'order rectification',
+  RecordReinspection: 'record a re-inspection',
 };
 
 const STATE_WORDS: Record<IncidentStateName, string> = {
@@ -35,6 +49,7 @@ const STATE_WORDS: Record<IncidentStateName, string> = {
   resolved: 'resolved',
   closed: 'closed',
   cancelled: 'cancelled',
+  merged: 'closed as a duplicate',
 };
 
 // One representative event per command. The machine's guards never look at payloads in a way that
@@ -53,11 +68,54 @@ const PROBES: Record<IncidentCommandType, IncidentEvent> = {
   CloseIncident: { type: 'IncidentClosed', data: {} },
   CancelIncident: { type: 'IncidentCancelled', data: { reason: '' } },
   ReopenIncident: { type: 'IncidentReopened', data: { reason: '' } },
+  // Coordination commands (issue 6) are listed apart: see allowedCoordinationCommands.
+  ClaimLeg: { type: 'IncidentLegClaimed', data: { agency: 'fire', owner: '' } },
+  HandOverLead: { type: 'IncidentLeadHandedOver', data: { from: 'fire', to: 'ems' } },
+  RequestMutualAid: { type: 'MutualAidRequested', data: { agency: 'fire', requestedBy: 'ems' } },
+  AcceptMutualAid: { type: 'MutualAidAccepted', data: { agency: 'fire', owner: '' } },
+  DeclineMutualAid: { type: 'MutualAidDeclined', data: { agency: 'fire', reason: '' } },
+  CompleteLeg: { type: 'IncidentLegCompleted', data: { agency: 'fire' } },
+  FlagOverdue: {
+    type: 'IncidentStatusOverdue',
+    data: { ruleId: '', subject: 'incident', status: '', since: '', dueAt: '', limitSeconds: 0, clearsOn: 'dispatch' },
+  },
+  MergeIntoPrimary: { type: 'IncidentMergedInto', data: { primaryId: '' } },
+  AbsorbDuplicate: { type: 'DuplicateIncidentMerged', data: { duplicateId: '', reports: [], notes: [] } },
+  SplitOffDuplicate: { type: 'MergedIncidentSplitOff', data: { duplicateId: '' } },
+  RestoreFromMerge: { type: 'IncidentSplitFromPrimary', data: { primaryId: '' } },
+  RecordInspection: { type: 'InspectionRecorded', data: { findings: '', violationFound: false } },
+  OrderRectification: { type: 'RectificationOrdered', data: { requirements: '', deadlineDays: 1, orderedAt: '', dueAt: '' } },
+  RecordReinspection: { type: 'ReinspectionRecorded', data: { compliant: true, findings: '' } },
 };
 
-/** Commands the current state accepts at all; payload rules may still refuse one of them. */
+const CORE_COMMANDS: readonly IncidentCommandType[] = [
+  'ReportIncident',
+  'TriageIncident',
+  'EscalateIncident',
+  'RecordUnitAssignment',
+  'RecordUnitStatus',
+  'AddNote',
+  'ResolveIncident',
+  'CloseIncident',
+  'CancelIncident',
+  'ReopenIncident',
+];
+
+/**
+ * The incident's own commands the current state accepts at all; payload rules may still refuse one of them.
+ * These are the buttons of the incident and what a refusal lists as "allowed now".
+ */
 export function allowedIncidentCommands(state: IncidentState): IncidentCommandType[] {
-  return (Object.keys(PROBES) as IncidentCommandType[]).filter((c) => state.can(PROBES[c]));
+  return CORE_COMMANDS.filter((c) => state.can(PROBES[c]));
+}
+
+/** Legs, mutual aid, merges, alerts and enforcement commands the current state accepts at all. */
+export function allowedCoordinationCommands(state: IncidentState): IncidentCommandType[] {
+  return (Object.keys(PROBES) as IncidentCommandType[]).filter((c) => !CORE_COMMANDS.includes(c) && state.can(PROBES[c]));
+}
+
+export function incidentAccepts(state: IncidentState, command: IncidentCommandType): boolean {
+  return Object.hasOwn(PROBES, command) && state.can(PROBES[command]);
 }
 
 export function labelOf(state: IncidentState): string {

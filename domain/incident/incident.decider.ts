@@ -1,5 +1,5 @@
 import { initialTransition, transition } from 'xstate';
-import { incidentTypeInfo } from '../catalog.ts';
+import { incidentTypeInfo, UNIT_TYPES } from '../catalog.ts';
 import type { Decider } from '../decider.ts';
 import { DomainError } from '../errors.ts';
 import {
@@ -16,7 +16,16 @@ import {
   requireText,
   unionAgencies,
 } from '../validation.ts';
-import { INCIDENT_COMMAND_WORDS, allowedIncidentCommands, assertIncidentAccepts, incidentStateName, stateRejection, type IncidentState } from './incident.allowed.ts';
+import {
+  INCIDENT_COMMAND_WORDS,
+  allowedIncidentCommands,
+  assertIncidentAccepts,
+  incidentAccepts,
+  incidentStateName,
+  stateRejection,
+  type IncidentState,
+} from './incident.allowed.ts';
+import { coordinationDecision } from './coordination.decide.ts';
 import type { IncidentCommand } from './incident.commands.ts';
 import { ASSIGNED_UNIT_STATUSES, type AssignedUnitStatus, type IncidentEvent, type ReporterContact } from './incident.events.ts';
 import { incidentLabel } from './incident.label.ts';
@@ -61,7 +70,7 @@ export const incidentDecider: Decider<IncidentState, IncidentCommand, IncidentEv
     const allowed = allowedIncidentCommands(state);
     try {
       // State first, so a dispatcher acting on a closed incident hears "it is closed", not a field error.
-      if (!allowed.includes(command.type)) throw stateRejection(state, command.type);
+      if (!incidentAccepts(state, command.type)) throw stateRejection(state, command.type);
       const events = candidateEvents(command, state);
       assertIncidentAccepts(state, command.type, events, evolve);
       return events;
@@ -101,6 +110,7 @@ function candidateEvents(command: IncidentCommand, state: IncidentState): Incide
       return [{ type: 'IncidentNoteAdded', data: { text: requireText('text', command.data?.text, 'A note', INCIDENT_LIMITS.noteText) } }];
     case 'ResolveIncident':
       requireUnitsCleared(ctx, 'resolved');
+      requireNoOpenEnforcement(ctx);
       return [{ type: 'IncidentResolved', data: compact({ summary: optionalText('summary', command.data?.summary, 'The summary', INCIDENT_LIMITS.summary) }) }];
     case 'CloseIncident':
       return [{ type: 'IncidentClosed', data: {} }];
@@ -109,10 +119,12 @@ function candidateEvents(command: IncidentCommand, state: IncidentState): Incide
       return [{ type: 'IncidentCancelled', data: { reason: requireText('reason', command.data?.reason, 'A reason for cancelling', INCIDENT_LIMITS.reason) } }];
     case 'ReopenIncident':
       return [{ type: 'IncidentReopened', data: { reason: requireText('reason', command.data?.reason, 'A reason for reopening', INCIDENT_LIMITS.reason) } }];
+    default:
+      return coordinationDecision(command, ctx, { requireUnitsCleared: (outcome) => requireUnitsCleared(ctx, outcome) });
   }
 }
 
-interface Ctx {
+export interface Ctx {
   state: IncidentState;
   incident: IncidentDetails;
   label: string;
@@ -194,7 +206,22 @@ function unitAssigned(command: CommandOf<'RecordUnitAssignment'>, { state, incid
       needed: incident.agencies,
     });
   }
-  return { type: 'UnitAssignedToIncident', data: { unitId, agency, callSign } };
+  const leg = state.context.coordination?.legs[agency];
+  if (leg?.phase === 'requested') {
+    throw new DomainError('invalid_state', `${agency} has been asked for mutual aid on ${label} but has not accepted yet; accept the request before sending unit ${callSign}.`, {
+      state: incidentStateName(state),
+      agency,
+    });
+  }
+  if (leg?.phase === 'declined') {
+    throw new DomainError('invalid_state', `${agency} declined mutual aid on ${label}; request mutual aid again before sending unit ${callSign}.`, {
+      state: incidentStateName(state),
+      agency,
+    });
+  }
+  const unitType = d.unitType === undefined ? undefined : UNIT_TYPES.find((t) => t.id === d.unitType && t.agency === agency)?.id;
+  if (d.unitType !== undefined && unitType === undefined) invalid('unitType', `A ${String(d.unitType)} is not a unit type of ${agency}.`);
+  return { type: 'UnitAssignedToIncident', data: unitType === undefined ? { unitId, agency, callSign } : { unitId, agency, callSign, unitType } };
 }
 
 function unitStatusChanged(command: CommandOf<'RecordUnitStatus'>, { state, label }: Ctx): IncidentEvent {
@@ -225,7 +252,24 @@ function unitStatusChanged(command: CommandOf<'RecordUnitStatus'>, { state, labe
   return { type: 'AssignedUnitStatusChanged', data: { unitId, status } };
 }
 
-function requireUnitsCleared({ state, label }: Ctx, outcome: 'resolved' | 'cancelled'): void {
+function requireNoOpenEnforcement({ state, label }: Ctx): void {
+  const e = state.context.coordination?.enforcement;
+  if (!e) return;
+  if (e.stage === 'rectification_ordered') {
+    throw new DomainError('invalid_state', `${label} cannot be resolved while its rectification order runs (due ${e.dueAt?.slice(0, 10)}); record the re-inspection first.`, {
+      state: incidentStateName(state),
+      enforcement: e.stage,
+    });
+  }
+  if (e.stage === 'inspected' && e.violationFound) {
+    throw new DomainError('invalid_state', `${label} cannot be resolved: the inspection found a violation; order its rectification first.`, {
+      state: incidentStateName(state),
+      enforcement: e.stage,
+    });
+  }
+}
+
+export function requireUnitsCleared({ state, label }: Ctx, outcome: 'resolved' | 'cancelled' | 'merged'): void {
   const working = activeUnits(state.context);
   if (working.length === 0) return;
   const signs = working.map((u) => u.callSign);

@@ -1,9 +1,10 @@
 import type { Agency, IncidentSource, IncidentType, Location, Priority } from '../catalog.ts';
-import { allowedIncidentCommands, incidentStateName, type IncidentState } from './incident.allowed.ts';
+import { allowedCoordinationCommands, allowedIncidentCommands, incidentStateName, type IncidentState } from './incident.allowed.ts';
 import type { IncidentCommandType } from './incident.commands.ts';
 import type { ReporterContact } from './incident.events.ts';
 import { incidentLabel } from './incident.label.ts';
 import type { AssignmentStatus, IncidentStateName } from './incident.machine.ts';
+import { coordinationView, type CoordinationView } from './coordination.ts';
 
 export interface IncidentUnitView {
   unitId: string;
@@ -16,7 +17,8 @@ export interface IncidentUnitView {
 export interface IncidentView {
   id: string;
   label: string;
-  status: IncidentStateName;
+  /** A duplicate merged into another incident shows as closed (with `coordination.mergedInto`). */
+  status: Exclude<IncidentStateName, 'merged'>;
   type: IncidentType;
   priority: Priority;
   location: Location;
@@ -36,6 +38,13 @@ export interface IncidentView {
   allowedCommands: IncidentCommandType[];
 }
 
+/** Legs per agency with the response plan applied, lead, merges, overdue alerts, enforcement case; null before the report. */
+export function incidentCoordination(state: IncidentState): (CoordinationView & { allowedCommands: IncidentCommandType[] }) | null {
+  const incident = state.context.incident;
+  if (!incident) return null;
+  return { ...coordinationView(state.context.coordination, incident), allowedCommands: allowedCoordinationCommands(state) };
+}
+
 /** Null while the incident has not been reported: there is nothing to show. */
 export function incidentView(state: IncidentState): IncidentView | null {
   const { incident, units, noteCount, escalationCount, reopenCount, summary, cancelReason, reopenReason } = state.context;
@@ -43,7 +52,7 @@ export function incidentView(state: IncidentState): IncidentView | null {
   const view: IncidentView = {
     id: incident.incidentId,
     label: incidentLabel(incident.incidentId),
-    status: incidentStateName(state),
+    status: ((name) => (name === 'merged' ? 'closed' : name))(incidentStateName(state)) as Exclude<IncidentStateName, 'merged'>,
     type: incident.type,
     priority: incident.priority,
     location: { ...incident.location },

@@ -35,6 +35,8 @@ const HISTORIES: Record<string, IncidentEvent[]> = {
   reopened: [reported, triaged, assignedE1, unitStatus(E1, 'cleared'), resolved, closed, reopened],
   cancelled_reported: [reported, cancelled],
   cancelled_dispatched: [reported, triaged, assignedE1, unitStatus(E1, 'cleared'), cancelled],
+  // Closed as a duplicate of another incident (issue 6): only a split brings it back (see coordination.table.test.ts).
+  merged: [reported, triaged, { type: 'IncidentMergedInto', data: { primaryId: '01900000-0000-7000-8000-0000deadbeef' } }],
 };
 
 // A payload that is valid on its own; whether the situation allows it is what the table says.
@@ -68,6 +70,7 @@ closed                closed      R      R      R        R        R        R    
 reopened              triaged     R      A      A        A        A        R       A    A       R     A      R
 cancelled_reported    cancelled   R      R      R        R        R        R       R    R       R     R      R
 cancelled_dispatched  cancelled   R      R      R        R        R        R       R    R       R     R      R
+merged                merged      R      R      R        R        R        R       R    R       R     R      R
 `;
 
 function parseTable(text: string) {

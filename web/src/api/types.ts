@@ -5,7 +5,8 @@ import type { IncidentStateName } from '../../../domain/incident/incident.machin
 
 export type { Agency, IncidentSource, Location, Priority, Role };
 
-export type IncidentStatus = Exclude<IncidentStateName, 'new'>;
+// A merged duplicate is the machine's `merged` state but the API shows it as closed (with mergedInto).
+export type IncidentStatus = Exclude<IncidentStateName, 'new' | 'merged'>;
 export const ACTIVE_STATUSES: readonly IncidentStatus[] = ['reported', 'triaged', 'dispatched', 'on_scene'];
 export const ALL_STATUSES: readonly IncidentStatus[] = ['reported', 'triaged', 'dispatched', 'on_scene', 'resolved', 'closed', 'cancelled'];
 
@@ -52,6 +53,36 @@ export interface Incident {
   cancelledAt?: string | null;
   updatedAt?: string;
   lastSeq?: number;
+  // Multi-agency coordination (issue 6).
+  legs?: Leg[];
+  lead?: Agency | null;
+  planId?: string;
+  missing?: Array<{ agency: Agency; unitType: string; count: number }>;
+  overdue?: Array<{ ruleId: string; status: string; since: string; dueAt: string; unitId?: string }>;
+  mergedInto?: string | null;
+  mergedFrom?: string[];
+  enforcement?: { stage: string; dueAt?: string; requirements?: string } | null;
+}
+
+export interface Leg {
+  agency: Agency;
+  status: 'requested' | 'declined' | 'pending' | 'dispatched' | 'on_scene' | 'cleared' | 'done';
+  lead: boolean;
+  owner: string | null;
+  units: Array<{ unitId: string; callSign: string; unitType?: string; status: string }>;
+  required: Array<{ unitType: string; count: number }>;
+  missing: Array<{ unitType: string; count: number }>;
+  requestedBy?: Agency;
+  note?: string;
+  declineReason?: string;
+  summary?: string;
+}
+
+export interface LikelyDuplicate {
+  id: string;
+  label: string;
+  distanceM: number;
+  minutesApart: number;
 }
 
 export interface Unit {
@@ -139,6 +170,8 @@ export interface Recommendation {
   distanceKm: number;
   etaMinutes: number | null;
   reason: string;
+  callSign?: string;
+  coverage?: { lastAtStation: boolean; remainingAtStation: number; nextNearest: { unitId: string; callSign: string; distanceKm: number } | null };
 }
 
 export interface Problem {

@@ -14,14 +14,18 @@ export const INCIDENT_SHAPES: Record<string, Shape> = {
 
 const INCIDENT_SIZE: Record<number, number> = { 1: 9, 2: 8, 3: 7, 4: 6, 5: 6 };
 
-export function incidentStyle(i: Pick<Incident, 'priority' | 'status'>): MarkerStyle {
+/** Red for an incident a status timer has flagged overdue (issue 6): it needs someone's attention now. */
+export const OVERDUE_COLOR = '#dc2626';
+
+export function incidentStyle(i: Pick<Incident, 'priority' | 'status'> & Partial<Pick<Incident, 'overdue'>>): MarkerStyle {
   const shape = INCIDENT_SHAPES[i.status] ?? 'circle';
-  const color = priorityColor(i.priority);
+  const overdue = (i.overdue?.length ?? 0) > 0;
+  const color = overdue ? OVERDUE_COLOR : priorityColor(i.priority);
   const ended = i.status === 'resolved' || i.status === 'closed' || i.status === 'cancelled';
   return {
     shape,
     fill: color,
-    stroke: ended ? color : '#111827',
+    stroke: ended ? color : overdue ? OVERDUE_COLOR : '#111827',
     size: INCIDENT_SIZE[i.priority] ?? 6,
     lineWidth: ended ? 2.5 : 1.5,
     // Urgent incidents are drawn last so a P1 is never buried under a cluster of P5 cases.

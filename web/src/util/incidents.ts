@@ -20,6 +20,8 @@ export function ageMs(i: Pick<Incident, 'reportedAt'>, now: number): number {
 }
 
 export function isOverdue(i: Incident, now: number): boolean {
+  // The server's status timers (issue 6) have the last word once one has fired.
+  if ((i.overdue?.length ?? 0) > 0) return true;
   if (!isUndispatched(i)) return false;
   return ageMs(i, now) > (DISPATCH_DEADLINE_S[i.priority] ?? 3600) * 1000;
 }

@@ -14,6 +14,9 @@ import { formatDuration, formatTime } from '../../util/format.ts';
 import { useNow } from '../../util/hooks.ts';
 import { ageMs, isOverdue, labelOf, recommendUnits } from '../../util/incidents.ts';
 import { useAssign } from './useAssign.ts';
+import { coordinationWords } from './coordinationWords.ts';
+import { DuplicatesSection } from './DuplicatesSection.tsx';
+import { LegsSection } from './LegsSection.tsx';
 
 type Pending = null | 'cancel' | 'reopen' | 'resolve';
 
@@ -61,7 +64,8 @@ export function IncidentPanel({ incidentId, onClose, toasts }: { incidentId: str
   const s = incident.status;
   const canAssign = s === 'triaged' || s === 'dispatched' || s === 'on_scene';
   const active = s === 'reported' || canAssign;
-  const late = isOverdue(incident, now);
+  // The server's status timers (overdue alerts on the feed) or, until one fires, the queue's own clock.
+  const late = (incident.overdue?.length ?? 0) > 0 || isOverdue(incident, now);
 
   return (
     <aside className="panel" data-testid="incident-panel" data-id={incident.id} data-status={s} data-priority={incident.priority} data-revision={incident.revision}>
@@ -117,6 +121,10 @@ export function IncidentPanel({ incidentId, onClose, toasts }: { incidentId: str
             ))}
           </dd>
         </dl>
+
+        <DuplicatesSection incident={incident} toasts={toasts} onChanged={() => { void city.refreshIncident(incident.id); reload(); }} />
+
+        <LegsSection incident={incident} toasts={toasts} onChanged={() => { void city.refreshIncident(incident.id); reload(); }} />
 
         {(s === 'reported' || triageOpen) && (
           <TriageForm incident={incident} busy={busy} onCancel={s === 'reported' ? undefined : () => setTriageOpen(false)} onSubmit={(body) => run(() => commands.triage(incident.id, body)).then(() => setTriageOpen(false))} />
@@ -275,7 +283,8 @@ function TriageForm({ incident, busy, onSubmit, onCancel }: { incident: Incident
 }
 
 function AssignList({ incident, toasts, onAssigned }: { incident: Incident; toasts: ToastApi; onAssigned: () => void }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
+  const w = coordinationWords(lang);
   const names = useNames();
   const config = useConfig();
   const { store } = useCity();
@@ -328,6 +337,11 @@ function AssignList({ incident, toasts, onAssigned }: { incident: Incident; toas
                   <div className="rec__sub">
                     <AgencyChip agency={u.agency} /> {names.unitType(u.type)}
                   </div>
+                  {server && r.reason && (
+                    <div className="rec__reason muted" data-testid="rec-reason" title={w('reason')}>
+                      {r.reason}
+                    </div>
+                  )}
                 </div>
                 <div className="rec__dist">
                   <div>{t('common.km', { d: r.distanceKm.toFixed(1) })}</div>
