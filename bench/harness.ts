@@ -14,9 +14,16 @@ export interface Row {
   notes?: string;
 }
 
+export interface FigureOptions {
+  /** Shorter runs and smaller sizes, for a first look. */
+  quick: boolean;
+  /** The large event-log size (default 1,000,000), for machines where that does not fit the time. */
+  events?: number;
+}
+
 export interface Figure {
   name: string;
-  run: (options: { quick: boolean }) => Promise<Row[]>;
+  run: (options: FigureOptions) => Promise<Row[]>;
 }
 
 /** Runs `work` on `concurrency` workers until `durationMs` passes; returns operations per second. */
@@ -58,7 +65,7 @@ export function quantile(sorted: number[], q: number): number {
 }
 
 export function printTable(rows: Row[]): void {
-  const fmt = (n: number | undefined) => (n === undefined ? '' : n >= 100 ? n.toFixed(0) : n.toFixed(2));
+  const fmt = (n: number | undefined) => (n === undefined ? '' : Number.isNaN(n) ? 'n/a' : n >= 100 ? n.toFixed(0) : n.toFixed(2));
   const header = ['figure', 'setup', 'value', 'unit', 'ceiling', 'ratio', 'peak RSS MiB', 'notes'];
   const lines = rows.map((r) => [r.figure, r.setup, fmt(r.value), r.unit, fmt(r.ceiling), fmt(r.ratio), r.peakRssMiB?.toString() ?? '', r.notes ?? '']);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));

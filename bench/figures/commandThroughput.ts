@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectEmbedded, startEmbeddedPostgres } from '../../eventstore/embedded.ts';
+import { DispatchLoad } from '../../test/fault/load.ts';
+import type { Figure, Row } from '../harness.ts';
+import { freshDatabase, loginChild, POSTGRES_URL, rawInsertRate, startChildServer } from '../support.ts';
+
+/** The server's pool: postgres.js's default of 10 connections (the embedded store drives PGlite over one). */
+const SERVER_POOL = { postgres: 10, embedded: 1 } as const;
+const CLIENTS = 16;
+
+/**
+ * Commands per second over HTTP, as a dispatch centre sends them: each client runs whole incidents (report,
+ * triage, assign, en route, on scene, note, cleared, resolve, close; every command with an Idempotency-Key)
+ * against the real server in its own process, with its projector and live feed running. Beside it, the same
+ * database's raw single-row INSERT rate over as many connections as the server's pool.
+ */
+export const commandThroughput: Figure = {
+  name: 'commands',
+  async run({ quick }) {
+    const durationMs = quick ? 4000 : 10_000;
+    const rows: Row[] = [];
+    const kinds: Array<'postgres' | 'embedded'> = POSTGRES_URL ? ['postgres', 'embedded'] : ['embedded'];
+    for (const kind of kinds) {
+      let cleanup = async () => {};
+      let ceiling: number;
+      let serverOptions: Parameters<typeof startChildServer>[0];
+      if (kind === 'postgres') {
+        const db = await freshDatabase('postgres');
+        cleanup = () => db.close();
+        ceiling = await rawInsertRate(db.url, SERVER_POOL.postgres, durationMs);
+        serverOptions = { databaseUrl: db.url };
+      } else {
+        // The embedded server's PGlite lives inside the server process; the ceiling is the same engine in ours.
+        const embedded = await startEmbeddedPostgres();
+        const sql = connectEmbedded(embedded.url);
+        try {
+          ceiling = await rawInsertRate(embedded.url, 1, durationMs, () => sql);
+        } finally {
+          await sql.end();
+          await embedded.close();
+        }
+        const dataDir = mkdtempSync(join(tmpdir(), 'cbd-bench-'));
+        cleanup = async () => rmSync(dataDir, { recursive: true, force: true });
+        serverOptions = { dataDir };
+      }
+      try {
+        const server = await startChildServer(serverOptions);
+        try {
+          const token = await loginChild(server.baseUrl, 'admin');
+          const load = new DispatchLoad(server.baseUrl, token, CLIENTS);
+          // Warm up (JIT, prepared statements, the units' registration), then count.
+          const stop = new AbortController();
+          const running = load.run(stop.signal);
+          await new Promise((resolve) => setTimeout(resolve, quick ? 1000 : 3000));
+          const before = load.acknowledged.length;
+          const started = performance.now();
+          await new Promise((resolve) => setTimeout(resolve, durationMs));
+          const count = load.acknowledged.length - before;
+          const seconds = (performance.now() - started) / 1000;
+          stop.abort();
+          await running;
+          const perSecond = count / seconds;
+          rows.push({
+            figure: 'command throughput (HTTP, mixed)',
+            setup: `${kind}, ${CLIENTS} clients, server pool ${SERVER_POOL[kind]}`,
+            value: perSecond,
+            unit: 'commands/s',
+            ceiling,
+            ratio: perSecond / ceiling,
+            peakRssMiB: server.peakRssMiB(),
+            notes: `ceiling: raw single-row INSERT, ${SERVER_POOL[kind]} connection(s)${kind === 'embedded' ? ', in-process PGlite' : ''}; ${load.unavailable.length} 5xx`,
+          });
+        } finally {
+          await server.stop();
+        }
+      } finally {
+        await cleanup();
+      }
+    }
+    return rows;
+  },
+};

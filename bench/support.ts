@@ -1,0 +1,126 @@
+// What several figures share: a fresh database, the raw insert ceiling, a synthetic but well-formed event log.
+import postgres from 'postgres';
+import { newId } from '../eventstore/eventIds.ts';
+import type { EventStore, EventToAppend, RecordedEvent } from '../eventstore/port.ts';
+import { assignUnit, changeUnitStatus } from '../api/commands/assignUnit.ts';
+import { incidents, units } from '../api/commands/aggregates.ts';
+import { handleCommand } from '../api/commands/commandHandler.ts';
+import type { CommandMeta } from '../domain/metadata.ts';
+import { openTestDatabase, type TestDatabase } from '../test/support/db.ts';
+import { rate } from './harness.ts';
+
+export { callChild, loginChild, startChildServer, type ChildServer } from '../test/support/childServer.ts';
+
+/** PostgreSQL figures need a server; without DATABASE_URL they are reported as not measured. */
+export const POSTGRES_URL = process.env.DATABASE_URL;
+
+export async function freshDatabase(kind: 'postgres' | 'pglite'): Promise<TestDatabase> {
+  return openTestDatabase({ kind, migrate: kind === 'pglite' });
+}
+
+/**
+ * The physical ceiling for one write: a single-row INSERT (a uuid key under a unique index, a small jsonb
+ * payload, one implicit transaction) in a tight loop over `connections` connections, for `durationMs`.
+ */
+export async function rawInsertRate(url: string, connections: number, durationMs: number, open?: () => postgres.Sql): Promise<number> {
+  const sql = open ? open() : postgres(url, { max: connections, onnotice: () => {} });
+  try {
+    await sql`create table if not exists bench_raw (id bigserial primary key, k uuid not null unique, payload jsonb not null)`;
+    const payload = { type: 'fire', priority: 2, location: { lat: 27.11, lng: 114.99 }, address: '吉州区 阳明路' };
+    // Warm every connection and its prepared statement first.
+    await Promise.all(Array.from({ length: connections }, () => sql`insert into bench_raw (k, payload) values (${newId()}, ${sql.json(payload)})`));
+    const measured = await rate(connections, durationMs, async () => {
+      await sql`insert into bench_raw (k, payload) values (${newId()}, ${sql.json(payload)})`;
+    });
+    await sql`drop table bench_raw`;
+    return measured.perSecond;
+  } finally {
+    if (!open) await sql.end({ timeout: 5 });
+  }
+}
+
+function commandMeta(occurredAt: string): CommandMeta {
+  return { commandId: newId(), actor: 'bench', role: 'admin', agency: 'police', occurredAt };
+}
+
+/** Replaces every occurrence of the template's ids in a JSON-able value. */
+function substitute<T>(value: T, ids: Map<string, string>): T {
+  let text = JSON.stringify(value);
+  for (const [from, to] of ids) text = text.split(from).join(to);
+  return JSON.parse(text) as T;
+}
+
+/**
+ * Writes at least `target` events through the store's own append. One incident's whole life (reported,
+ * triaged, a unit assigned, en route, on scene, notes, cleared, resolved, closed) is run once through the
+ * real command handlers; its events are then cloned with fresh ids and business times, one append per
+ * stream per incident, on a pool of units. So the projector folds exactly what the domain writes today.
+ */
+export async function writeSyntheticLog(
+  store: EventStore,
+  target: number,
+  options: { concurrency?: number; units?: number; notes?: number; onProgress?: (written: number) => void } = {},
+): Promise<{ events: number; incidents: number }> {
+  const concurrency = options.concurrency ?? 8;
+  const unitCount = options.units ?? 200;
+  let clock = Date.parse('2026-03-02T00:00:00.000Z');
+  const at = () => new Date((clock += 1000)).toISOString();
+
+  // The template: one unit and one incident, through the real handlers.
+  const tUnit = newId();
+  const tIncident = newId();
+  await handleCommand(store, units, tUnit, {
+    type: 'RegisterUnit',
+    data: { unitId: tUnit, agency: 'police', callSign: 'BENCH-T', unitType: 'patrol_car', homeStation: 'bench station', position: { lat: 27.1, lng: 114.98 } },
+  } as never, commandMeta(at()));
+  await handleCommand(store, incidents, tIncident, {
+    type: 'ReportIncident',
+    data: { incidentId: tIncident, type: 'public_order', priority: 3, location: { lat: 27.11, lng: 114.99 }, address: 'bench address', description: 'synthetic incident for the benchmark' },
+  } as never, commandMeta(at()));
+  await handleCommand(store, incidents, tIncident, { type: 'TriageIncident', data: {} } as never, commandMeta(at()));
+  await assignUnit(store, { incidentId: tIncident, unitId: tUnit }, commandMeta(at()));
+  for (const status of ['en_route', 'on_scene'] as const) await changeUnitStatus(store, { incidentId: tIncident, unitId: tUnit, status }, commandMeta(at()));
+  for (let k = 0; k < (options.notes ?? 3); k++) await handleCommand(store, incidents, tIncident, { type: 'AddNote', data: { text: `note ${k}` } } as never, commandMeta(at()));
+  await changeUnitStatus(store, { incidentId: tIncident, unitId: tUnit, status: 'cleared' }, commandMeta(at()));
+  await handleCommand(store, incidents, tIncident, { type: 'ResolveIncident', data: { summary: 'handled' } } as never, commandMeta(at()));
+  await handleCommand(store, incidents, tIncident, { type: 'CloseIncident', data: {} } as never, commandMeta(at()));
+  const [registration, ...unitCycle] = await store.readStream(`unit-${tUnit}`);
+  const incidentCycle = await store.readStream(`incident-${tIncident}`);
+  let written = 1 + unitCycle.length + incidentCycle.length;
+
+  const clone = (events: RecordedEvent[], ids: Map<string, string>): EventToAppend[] =>
+    events.map((e) => ({
+      id: newId(),
+      type: e.type,
+      data: substitute(e.data, ids),
+      metadata: { ...substitute(e.metadata, ids), commandId: newId(), occurredAt: at() },
+    }));
+
+  const pool = Array.from({ length: unitCount }, () => ({ id: newId(), revision: -1n }));
+  for (let i = 0; i < pool.length; i += concurrency) {
+    await Promise.all(
+      pool.slice(i, i + concurrency).map(async (unit, k) => {
+        const ids = new Map([[tUnit, unit.id], ['BENCH-T', `BENCH-${i + k}`]]);
+        unit.revision = (await store.append(`unit-${unit.id}`, clone([registration!], ids), 'no_stream')).nextRevision;
+        written += 1;
+      }),
+    );
+  }
+
+  let made = 1;
+  const worker = async (w: number) => {
+    for (let u = w; written < target; u += concurrency) {
+      const unit = pool[u % pool.length]!;
+      const incidentId = newId();
+      const ids = new Map([[tIncident, incidentId], [tUnit, unit.id], ['BENCH-T', `BENCH-${u % pool.length}`]]);
+      await store.append(`incident-${incidentId}`, clone(incidentCycle, ids), 'no_stream');
+      unit.revision = (await store.append(`unit-${unit.id}`, clone(unitCycle, ids), unit.revision)).nextRevision;
+      written += incidentCycle.length + unitCycle.length;
+      made += 1;
+      options.onProgress?.(written);
+    }
+  };
+  // Each worker owns the units u ≡ w (mod concurrency): no two appends race for one unit stream.
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
+  return { events: written, incidents: made };
+}
