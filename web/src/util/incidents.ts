@@ -29,7 +29,9 @@ export function isOverdue(i: Incident, now: number): boolean {
 /** Most urgent first, then the one waiting longest. */
 export function compareQueue(a: Incident, b: Incident): number {
   if (a.priority !== b.priority) return a.priority - b.priority;
-  return new Date(a.reportedAt).getTime() - new Date(b.reportedAt).getTime();
+  // The API's times are all toISOString() (UTC, fixed width), so text order is time order: a 10,000-row
+  // re-sort then parses no dates at all.
+  return a.reportedAt < b.reportedAt ? -1 : a.reportedAt > b.reportedAt ? 1 : 0;
 }
 
 export function labelOf(i: Pick<Incident, 'id' | 'label'>): string {
