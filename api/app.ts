@@ -5,17 +5,25 @@ import type { EventStore } from '../eventstore/port.ts';
 import { newId } from '../eventstore/eventIds.ts';
 import type { Projector } from '../projections/runner.ts';
 import auth from './auth/plugin.ts';
+import { PersonalDataStore, PersonalDataVault } from './audit/personalData.ts';
+import { auditKey } from './audit/secret.ts';
 import type { AppConfig, StoreKind } from './config.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { createValidatorCompiler } from './http/validator.ts';
+import audit from './plugins/audit.ts';
+import auditTrail from './plugins/auditTrail.ts';
 import catalog from './plugins/catalog.ts';
 import dashboard from './plugins/dashboard.ts';
 import docs from './plugins/docs.ts';
 import health from './plugins/health.ts';
+import coordination from './plugins/coordination.ts';
 import incidents from './plugins/incidents.ts';
+import importRoutes from './import/plugin.ts';
+import ingest from './plugins/ingest.ts';
 import live from './plugins/live.ts';
 import protection from './plugins/protection.ts';
 import queries from './plugins/queries.ts';
+import timeTravel from './plugins/timeTravel.ts';
 import units from './plugins/units.ts';
 import web, { type WebOptions } from './plugins/web.ts';
 
@@ -33,13 +41,18 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Where the built web app is; false serves the API alone. */
   web?: WebOptions | false;
+  /** Run the status timers on the wall clock every this many ms (npm start); absent: not run (tests drive a StatusTimerWatch with their own clock). */
+  statusTimerIntervalMs?: number;
 }
 
 // An incoming X-Request-Id joins our logs to the caller's; anything that does not look like an id is replaced.
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
-  const { config, store, sql, projector, storeKind } = options;
+  const { config, sql, projector, storeKind } = options;
+  // Commands see reporters' personal data; the store holds it sealed with a per-incident key (api/audit/personalData.ts).
+  const vault = new PersonalDataVault(sql);
+  const store = new PersonalDataStore(options.store, vault);
   const app = Fastify({
     logger: options.logger ?? {
       level: config.logLevel,
@@ -63,15 +76,22 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     reply.header('x-request-id', request.id);
   });
 
+  // First: its hook must see every route (log-ins, refusals, auditors' reads).
+  await app.register(auditTrail, { sql });
   await app.register(protection, { rateLimitMax: config.rateLimitMax });
   await app.register(docs);
   await app.register(auth, { sql, secret: config.jwtSecret, expiresIn: config.jwtExpiresIn, loginRateLimitMax: config.loginRateLimitMax });
   await app.register(health, { sql, storeKind, ...(projector && { projector }) });
   await app.register(catalog, { demo: config.demo, ...(config.tileUrl !== undefined && { tileUrl: config.tileUrl }) });
   await app.register(incidents, { store, sql });
+  await app.register(coordination, { store, sql, ...(options.statusTimerIntervalMs !== undefined && { statusTimerIntervalMs: options.statusTimerIntervalMs }) });
   await app.register(units, { store, sql });
+  await app.register(importRoutes, { store, sql });
+  await app.register(ingest, { store, sql, config });
   await app.register(queries, { sql });
   await app.register(dashboard, { sql });
+  await app.register(audit, { sql, store, vault, signingKey: auditKey(config), checkpointEveryMs: (config.auditCheckpointSeconds ?? 60) * 1000 });
+  await app.register(timeTravel, { sql, store, rawStore: options.store, vault });
   await app.register(live, {
     sql,
     listen: options.listen ?? storeKind === 'postgres',

@@ -29,6 +29,20 @@ export interface AppConfig {
   /** Behind a load balancer: take the client address from X-Forwarded-For. */
   trustProxy: boolean;
   tileUrl?: string;
+  /** Signs audit checkpoints and export bundles; derived from jwtSecret when absent (api/audit/secret.ts). */
+  auditSecret?: string;
+  /** How often a signed checkpoint is taken over the global log, in seconds; 0 = only on request. */
+  auditCheckpointSeconds?: number;
+  /** MQTT broker to take sensor alarms from (issue 7); absent: no MQTT ingestion. */
+  mqttUrl?: string;
+  /** Alarms arrive on `<prefix>/alarms/<sensorId>`; default "citybrain". */
+  mqttTopicPrefix?: string;
+  /** Webhook sources and their HMAC keys (INGEST_SOURCES="id=key,…"); absent: the webhook refuses everything. */
+  ingestSources?: Record<string, string>;
+  /** How far a webhook request's signed timestamp may be from the server clock, in seconds. */
+  ingestMaxSkewSeconds?: number;
+  /** Drive the running server with the city simulator (demo mode only). */
+  simulate?: boolean;
 }
 
 /** Start-up refused: lists every problem at once, so one restart fixes them all. */
@@ -112,6 +126,22 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push(`TILE_URL must be an http(s) URL template with {z}, {x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; got ${JSON.stringify(tileUrl)}.`);
   }
 
+  const mqttUrl = url('MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']);
+  const mqttTopicPrefix = text('MQTT_TOPIC_PREFIX') ?? 'citybrain';
+  if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(mqttTopicPrefix)) {
+    problems.push(`MQTT_TOPIC_PREFIX must be topic levels of letters, digits, "_", "-" or "." separated by "/", without wildcards or a trailing "/"; got ${JSON.stringify(mqttTopicPrefix)}.`);
+  }
+  const ingestSources = parseIngestSources(text('INGEST_SOURCES'), problems);
+  const ingestMaxSkewSeconds = integer('INGEST_MAX_SKEW_SECONDS', 300, 5, 3600);
+  const simulate = flag('SIMULATE', false);
+  if (simulate && !demo) problems.push('SIMULATE=true needs demo mode (DEMO=true): the simulator logs in as the demo users.');
+
+  const auditSecret = text('AUDIT_SECRET');
+  if (auditSecret !== undefined && auditSecret.length < MIN_SECRET_LENGTH) {
+    problems.push(`AUDIT_SECRET must be at least ${MIN_SECRET_LENGTH} characters long; it has ${auditSecret.length}.`);
+  }
+  const auditCheckpointSeconds = integer('AUDIT_CHECKPOINT_SECONDS', 60, 0, 86_400);
+
   let jwtSecret = text('JWT_SECRET');
   if (jwtSecret !== undefined && jwtSecret.length < MIN_SECRET_LENGTH) {
     problems.push(`JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters long; it has ${jwtSecret.length}.`);
@@ -145,7 +175,38 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bodyLimit,
     trustProxy,
     ...(tileUrl !== undefined && { tileUrl }),
+    ...(auditSecret !== undefined && { auditSecret }),
+    auditCheckpointSeconds,
+    ...(mqttUrl !== undefined && { mqttUrl }),
+    mqttTopicPrefix,
+    ...(ingestSources !== undefined && { ingestSources }),
+    ingestMaxSkewSeconds,
+    simulate,
   };
+}
+
+const INGEST_SOURCE_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const MIN_INGEST_KEY_LENGTH = 32;
+
+/** INGEST_SOURCES="smoke-net=<key>,city-gas=<key>": each webhook source and the HMAC key it signs with. */
+function parseIngestSources(raw: string | undefined, problems: string[]): Record<string, string> | undefined {
+  if (raw === undefined) return undefined;
+  const sources: Record<string, string> = {};
+  for (const entry of raw.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    const at = entry.indexOf('=');
+    const id = at < 0 ? entry : entry.slice(0, at).trim();
+    const key = at < 0 ? '' : entry.slice(at + 1).trim();
+    if (!INGEST_SOURCE_ID.test(id)) {
+      problems.push(`INGEST_SOURCES: source id ${JSON.stringify(id)} must be lower-case letters, digits, ".", "_" or "-" (up to 64), as in INGEST_SOURCES="smoke-net=<key>".`);
+    } else if (key.length < MIN_INGEST_KEY_LENGTH) {
+      problems.push(`INGEST_SOURCES: the key of source "${id}" must be at least ${MIN_INGEST_KEY_LENGTH} characters long; it has ${key.length}.`);
+    } else if (Object.hasOwn(sources, id)) {
+      problems.push(`INGEST_SOURCES: source "${id}" is listed twice.`);
+    } else {
+      sources[id] = key;
+    }
+  }
+  return sources;
 }
 
 function demoSecret(dataDir: string): string {

@@ -7,6 +7,8 @@ import { startProjector, type Projector } from '../projections/runner.ts';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type AppConfig } from './config.ts';
 import { DEMO_PASSWORD, DEMO_USERS, seedDemoCity } from './seed/demoCity.ts';
+import { simulate } from '../scripts/simulation/run.ts';
+import { installPostgresDriverGuard } from './postgresDriverGuard.ts';
 
 /** A start-up failure already explained in words; main prints it and exits 1. */
 class StartupError extends Error {
@@ -90,10 +92,13 @@ interface Running {
   app?: FastifyInstance;
   projector?: Projector;
   connected?: ConnectedStore;
+  /** SIMULATE=true: the city simulator driving this server (issue 7). */
+  simulation?: AbortController;
 }
 
 /** Stops in the order that loses nothing: no new requests, sockets closed, projector stopped, store closed. */
 async function stop(running: Running): Promise<void> {
+  running.simulation?.abort();
   await running.app?.close();
   await running.projector?.stop();
   await running.connected?.close();
@@ -108,6 +113,7 @@ async function start(running: Running): Promise<void> {
     throw error;
   }
   const log = pino({ level: config.logLevel });
+  installPostgresDriverGuard((what) => log.warn(`postgres.js: ${what}; flushed once the driver reconnects (see api/postgresDriverGuard.ts)`));
 
   await ensurePortFree(config.host, config.port);
 
@@ -140,7 +146,8 @@ async function start(running: Running): Promise<void> {
     }
   }
 
-  running.app = await buildApp({ config, store, sql, projector: running.projector, storeKind: kind });
+  // Status timers (issue 6) look for overdue incidents and units every 5 s of wall-clock time.
+  running.app = await buildApp({ config, store, sql, projector: running.projector, storeKind: kind, statusTimerIntervalMs: 5000 });
   try {
     await running.app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -149,6 +156,17 @@ async function start(running: Running): Promise<void> {
   const address = running.app.server.address();
   const port = address !== null && typeof address === 'object' ? address.port : config.port;
   process.stdout.write(`${banner(config, publicUrl(config.host, port), seeded)}\n`);
+  if (config.simulate) {
+    // The map comes alive: the simulator talks to this server over HTTP like any client, an hour a minute.
+    const simulation = new AbortController();
+    running.simulation = simulation;
+    const self = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    log.info({ url: self }, 'SIMULATE=true: the city simulator is running');
+    simulate({ url: self, password: DEMO_PASSWORD, rate: 60, tickMs: 1000, signal: simulation.signal }).then(
+      (summary) => log.info({ commands: summary.commands, unexpectedErrors: summary.unexpectedErrors.length }, 'the city simulator stopped'),
+      (error: unknown) => log.error({ err: error }, 'the city simulator failed'),
+    );
+  }
 }
 
 async function main(): Promise<void> {

@@ -28,6 +28,8 @@ export interface CommandOutcome {
   /** Commands that also move a unit report where the unit's stream stands. */
   unitId?: string;
   unitRevision?: bigint;
+  /** More to say in the body, e.g. likely duplicates of a new report; the route's response schema must name it. */
+  extra?: Record<string, unknown>;
 }
 
 export interface CommandSpec {
@@ -36,6 +38,11 @@ export interface CommandSpec {
   reason?: string;
   /** Ids to create, e.g. `() => ({ incidentId: newId() })`. */
   reserve?: () => Record<string, string>;
+  /**
+   * Business time taken from the source instead of the server clock. Only the admin-only import routes
+   * (api/import/) set it, from their body; every other command is stamped with the server's time.
+   */
+  occurredAt?: string;
   execute: (context: CommandContext) => Promise<CommandOutcome>;
 }
 
@@ -51,6 +58,7 @@ function successResponse(outcome: CommandOutcome, commandId: string): StoredResp
       commandId,
       ...(outcome.unitId !== undefined && { unitId: outcome.unitId }),
       ...(outcome.unitRevision !== undefined && { unitRevision: Number(outcome.unitRevision) }),
+      ...outcome.extra,
     },
   };
 }
@@ -97,7 +105,7 @@ export async function runCommand(request: FastifyRequest, reply: FastifyReply, s
     actor: actor.id,
     role: actor.role,
     agency: actor.agency,
-    occurredAt: new Date().toISOString(),
+    occurredAt: spec.occurredAt ?? new Date().toISOString(),
     requestId: request.id,
     clientAddress: request.ip,
     ...(spec.correlationId !== undefined && { correlationId: spec.correlationId }),

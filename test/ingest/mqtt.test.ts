@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alarmTopic } from '../../api/ingest/mqtt.ts';
+import { expectStatus } from '../api/fixtures.ts';
+import { eventually, LiveClient } from '../api/liveClient.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+const BROKER = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+// A topic tree of this run only: parallel runs on the same broker never hear each other.
+const PREFIX = `citybrain-test/${randomUUID()}`;
+
+let server: TestServer;
+let publisher: MqttClient;
+let live: LiveClient;
+
+beforeAll(async () => {
+  server = await startTestServer({ config: { mqttUrl: BROKER, mqttTopicPrefix: PREFIX } });
+  const admin = await server.login('admin');
+  for (const body of [
+    { id: 'JA-GAS-7001', kind: 'gas_detector', location: { lat: 27.1234, lng: 114.9915 }, address: '吉州区 北门街道 燃气调压站' },
+    { id: 'JA-SMK-7002', kind: 'smoke_alarm', location: { lat: 27.1021, lng: 115.0182 } },
+  ]) {
+    expectStatus(await server.call('POST', '/api/sensors', { token: admin, body }), 201);
+  }
+  const ticket = await server.call('POST', '/api/live/ticket', { token: await server.login('dispatcher.fire') });
+  expectStatus(ticket, 201);
+  live = await LiveClient.open(server.baseUrl, { ticket: ticket.body.ticket });
+  publisher = await mqtt.connectAsync(BROKER, { clientId: `citybrain-test-publisher-${randomUUID()}` });
+});
+afterAll(async () => {
+  await live?.close();
+  await publisher?.endAsync();
+  await server?.close();
+});
+
+const publish = (sensorId: string, alarm: Record<string, unknown>) => publisher.publishAsync(alarmTopic(PREFIX, sensorId), JSON.stringify(alarm), { qos: 1 });
+
+async function receipts(sensorId: string): Promise<Array<{ alarm_id: string; incident_id: string; outcome: string }>> {
+  return server.sql`select alarm_id, incident_id, outcome from alarm_receipts where sensor_id = ${sensorId} order by received_at, alarm_id`;
+}
+
+describe(`alarms over MQTT (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})`, () => {
+  it('an alarm published to the broker opens an incident that the live feed shows', async () => {
+    await publish('JA-GAS-7001', { alarmId: `gas-${randomUUID()}`, sensorId: 'JA-GAS-7001', reading: 412, message: 'methane 412 ppm' });
+    await live.until(
+      (messages) => messages.some((m) => m.type === 'change' && m.eventType === 'IncidentReported' && (m.incident as { source?: string } | undefined)?.source === 'sensor'),
+      'the sensor incident on the live feed',
+    );
+    const change = live.changes().find((m) => m.eventType === 'IncidentReported')!;
+    expect(change.incident).toMatchObject({ type: 'gas_leak', source: 'sensor', location: { lat: 27.1234, lng: 114.9915 }, address: '吉州区 北门街道 燃气调压站' });
+    expect(change.actor).toBe('sensor:JA-GAS-7001');
+    const [receipt] = await receipts('JA-GAS-7001');
+    expect(receipt).toMatchObject({ incident_id: change.id, outcome: 'opened' });
+  });
+
+  it('100 alarms from one sensor (and repeats of one of them) open exactly one incident', async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `storm-${i}-${randomUUID()}`);
+    await Promise.all(ids.map((alarmId) => publish('JA-SMK-7002', { alarmId, message: 'smoke' })));
+    // Repeats of an alarm already sent, then a last one: the sensor's alarms are handled in order.
+    for (let i = 0; i < 5; i++) await publish('JA-SMK-7002', { alarmId: ids[0]!, message: 'smoke' });
+    const last = `storm-last-${randomUUID()}`;
+    await publish('JA-SMK-7002', { alarmId: last });
+
+    const all = await eventually(async () => {
+      const rows = await receipts('JA-SMK-7002');
+      return rows.some((r) => r.alarm_id === last) ? rows : undefined;
+    }, 'every storm alarm to be ingested');
+    expect(all).toHaveLength(101);
+    const incidentIds = new Set(all.map((r) => r.incident_id));
+    expect(incidentIds.size).toBe(1);
+    expect(all.filter((r) => r.outcome === 'opened')).toHaveLength(1);
+
+    await server.settle();
+    const [incidentId] = [...incidentIds];
+    const board = await server.sql`select id, source, type, notes_count from incident_board where source = 'sensor' and type = 'fire_alarm'`;
+    expect(board).toEqual([{ id: incidentId, source: 'sensor', type: 'fire_alarm', notes_count: 100 }]);
+  });
+});
