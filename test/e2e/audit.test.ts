@@ -2,8 +2,8 @@
 // demo city, and a real headless Chromium. A stored event edited directly in the database turns it to broken,
 // naming where; putting the event back turns it to verified again.
 import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, login, newContext, screenshot, startE2EServer, type E2EServer } from '../support/browser.ts';
+import { describe, expect, it } from 'vitest';
+import { login, newContext, screenshot, useE2E, type E2EServer } from '../support/browser.ts';
 
 let server: E2EServer;
 let browser: Browser;
@@ -11,15 +11,10 @@ const contexts: BrowserContext[] = [];
 
 const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 20_000, interval: 100 });
 
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startE2EServer(), launchBrowser()]);
-}, 240_000);
-
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-  await server?.close();
-});
+useE2E((s, b) => {
+  server = s;
+  browser = b;
+}, contexts);
 
 describe('the audit badge in Chromium', () => {
   it('shows verified ✓ for an intact record, and broken at the edited event once one is changed in the database', async () => {

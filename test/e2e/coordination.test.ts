@@ -1,9 +1,9 @@
 // Multi-agency coordination in the browser: the incident panel's legs, the explained recommendations, the
 // duplicate warning on report (merge and split), and an overdue alert turning the incident red on the map.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StatusTimerWatch } from '../../api/decision/statusTimerWatch.ts';
-import { launchBrowser, login, newContext, screenshot, startE2EServer, type E2EServer } from '../support/browser.ts';
+import { login, newContext, screenshot, useE2E, type E2EServer } from '../support/browser.ts';
 
 let server: E2EServer;
 let browser: Browser;
@@ -31,15 +31,10 @@ async function openIncident(page: Page, id: string): Promise<void> {
   await poll(() => page.getByTestId('incident-panel').getAttribute('data-id')).toBe(id);
 }
 
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startE2EServer(), launchBrowser()]);
-}, 240_000);
-
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-  await server?.close();
-});
+useE2E((s, b) => {
+  server = s;
+  browser = b;
+}, contexts);
 
 describe('coordination in Chromium', () => {
   it('shows one leg per agency with the run card applied, and the recommendations with their reasons', async () => {

@@ -2,8 +2,8 @@
 // headless Chromium. One server and one browser serve every test; each user gets a context of their own.
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, login, newContext, screenshot, startE2EServer, type E2EServer } from '../support/browser.ts';
+import { describe, expect, it } from 'vitest';
+import { login, newContext, screenshot, useE2E, type E2EServer } from '../support/browser.ts';
 
 let server: E2EServer;
 let browser: Browser;
@@ -56,15 +56,10 @@ async function markerShape(page: Page, mapName: string, key: string): Promise<st
   return page.evaluate(({ mapName, key }) => (window.__cbdMaps?.[mapName]?.styleOf(key) as { shape?: string } | null)?.shape ?? null, { mapName, key });
 }
 
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startE2EServer(), launchBrowser()]);
-}, 240_000);
-
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-  await server?.close();
-});
+useE2E((s, b) => {
+  server = s;
+  browser = b;
+}, contexts);
 
 describe('the map UI in Chromium', () => {
   it('dispatcher reports, triages and assigns; a supervisor sees it live and puts the unit on scene', async () => {

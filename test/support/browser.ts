@@ -5,6 +5,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import web from '../../api/plugins/web.ts';
 import { seedDemoCity } from '../../api/seed/demoCity.ts';
@@ -171,4 +172,22 @@ declare global {
       }
     >;
   }
+}
+
+/**
+ * One server and one browser for a whole e2e file: started before its tests, closed after them with every
+ * browser context the file opened (push them onto `contexts`).
+ */
+export function useE2E(ready: (server: E2EServer, browser: Browser) => void, contexts: BrowserContext[]): void {
+  let server: E2EServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startE2EServer(), launchBrowser()]);
+    ready(server, browser);
+  }, 240_000);
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await server?.close();
+  });
 }
