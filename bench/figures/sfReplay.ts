@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { replayCalls } from '../../scripts/replay/run.ts';
-import { readSfCalls } from '../../scripts/replay/sfCalls.ts';
+import { readSfCalls, SF_CALLS_FILE } from '../../scripts/replay/sfCalls.ts';
 import { startTestServer, TEST_PASSWORD } from '../../test/support/server.ts';
 import { withPeakRss, type Figure, type Row } from '../harness.ts';
 
-const SF_FILE = fileURLToPath(new URL('../../../shared/data/sf_fire_calls_2020-04-07_to_04-20.csv', import.meta.url));
+const SF_FILE = SF_CALLS_FILE;
 
 /**
  * The SF dataset replayed at full speed through the HTTP import route into a fresh server (projector running):

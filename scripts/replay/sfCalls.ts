@@ -1,6 +1,7 @@
 // The San Francisco Fire Department "Calls for Service" format (DataSF), read into calls with per-unit times,
 // and mapped onto the city's vocabulary. See ../shared/data/README.md.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Agency, IncidentType, Priority, UnitType } from '../../domain/catalog.ts';
 import { parseCsvRecords } from '../lib/csv.ts';
 
@@ -166,3 +167,7 @@ export function sfCallsFromCsv(text: string, options: { limit?: number; timeZone
   const sorted = [...calls.values()].sort((a, b) => a.received - b.received || a.callNumber.localeCompare(b.callNumber));
   return options.limit === undefined ? sorted : sorted.slice(0, options.limit);
 }
+
+/** The SF calls file: `SF_CALLS_CSV`, else `../shared/data/` beside this checkout (where CI lays the dataset). */
+export const SF_CALLS_FILE =
+  process.env.SF_CALLS_CSV ?? fileURLToPath(new URL('../../../shared/data/sf_fire_calls_2020-04-07_to_04-20.csv', import.meta.url));

@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kpisFromCalls } from '../../scripts/replay/kpis.ts';
 import { replayCalls, type ReplayResult } from '../../scripts/replay/run.ts';
-import { readSfCalls, type SfCall } from '../../scripts/replay/sfCalls.ts';
+import { readSfCalls, type SfCall, SF_CALLS_FILE } from '../../scripts/replay/sfCalls.ts';
 import { expectProblem, expectStatus, JIAN } from '../api/fixtures.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/server.ts';
 
 // CI keeps a copy of shared/ beside the clone, at the same relative path as here.
-const SF_FILE = fileURLToPath(new URL('../../../shared/data/sf_fire_calls_2020-04-07_to_04-20.csv', import.meta.url));
+const SF_FILE = SF_CALLS_FILE;
 const LIMIT = 500;
 
 let server: TestServer;
