@@ -2,6 +2,7 @@ import postgres from 'postgres';
 import { connectEmbedded } from '../../eventstore/embedded.ts';
 import { PostgresEventStore } from '../../eventstore/postgres.ts';
 import type { RecordedEvent } from '../../eventstore/port.ts';
+import { DEFAULT_PROJECTION } from '../../projections/runner.ts';
 import type { TestDatabase } from '../support/db.ts';
 
 /** A store on `sql` that notices new events quickly: PGlite cannot deliver NOTIFY, so it polls. */
@@ -23,15 +24,17 @@ export interface ReadModelDump {
 
 /**
  * Every projected table in key order, as JSON the server renders (full timestamp precision). Only the
- * checkpoint's updated_at is left out: it is the wall clock of the commit, not derived from the log.
+ * checkpoint's updated_at is left out: it is the wall clock of the commit, not derived from the log. Only the
+ * checkpoints of the projections a rebuild rebuilds are kept: others (time travel) run on their own clock.
  */
 export async function dumpReadModels(sql: postgres.Sql): Promise<ReadModelDump> {
-  const dump = async (text: string) => (await sql.unsafe<Array<{ r: string }>>(text, [], { prepare: true })).map((row) => JSON.parse(row.r) as unknown);
+  const dump = async (text: string, params: string[] = []) =>
+    (await sql.unsafe<Array<{ r: string }>>(text, params, { prepare: true })).map((row) => JSON.parse(row.r) as unknown);
   return {
     event_log: await dump('select row_to_json(t)::text as r from event_log t order by seq'),
     incident_board: await dump('select row_to_json(t)::text as r from incident_board t order by id'),
     unit_board: await dump('select row_to_json(t)::text as r from unit_board t order by id'),
-    checkpoint: await dump('select json_build_object(\'projection\', projection, \'position\', position, \'seq\', seq)::text as r from projection_checkpoints order by projection'),
+    checkpoint: await dump('select json_build_object(\'projection\', projection, \'position\', position, \'seq\', seq)::text as r from projection_checkpoints where projection = $1 order by projection', [DEFAULT_PROJECTION]),
   };
 }
 
