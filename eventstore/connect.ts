@@ -16,6 +16,8 @@ export interface StoreConfig {
   inMemory?: boolean;
   /** How often caught-up subscriptions look for events nobody announced. */
   pollIntervalMs?: number;
+  /** Connections to the databaseUrl server (DATABASE_POOL_MAX; postgres.js's default is 10). */
+  poolMax?: number;
 }
 
 export type StoreKind = 'postgres' | 'embedded' | 'eventstoredb';
@@ -36,6 +38,11 @@ export function storeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): StoreC
   if (env.EVENTSTORE_URL) config.eventstoreUrl = env.EVENTSTORE_URL;
   if (env.DATABASE_URL) config.databaseUrl = env.DATABASE_URL;
   if (env.DATA_DIR) config.dataDir = env.DATA_DIR;
+  if (env.DATABASE_POOL_MAX) {
+    const max = Number(env.DATABASE_POOL_MAX);
+    if (!Number.isInteger(max) || max < 1) throw new Error(`DATABASE_POOL_MAX must be a whole number of connections, at least 1; got ${JSON.stringify(env.DATABASE_POOL_MAX)}`);
+    config.poolMax = max;
+  }
   return config;
 }
 
@@ -48,7 +55,7 @@ export async function connectStore(config: StoreConfig = storeConfigFromEnv()): 
   let embedded: EmbeddedPostgres | undefined;
   let sql: postgres.Sql;
   if (config.databaseUrl) {
-    sql = postgres(config.databaseUrl, { onnotice: () => {} });
+    sql = postgres(config.databaseUrl, { onnotice: () => {}, ...(config.poolMax !== undefined && { max: config.poolMax }) });
   } else {
     embedded = await startEmbeddedPostgres(config.inMemory ? {} : { dataDir: config.dataDir ?? './data' });
     sql = connectEmbedded(embedded.url);

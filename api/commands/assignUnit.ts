@@ -48,7 +48,7 @@ export async function assignUnit(
     type: 'RecordUnitAssignment' as const,
     data: { unitId, agency: unitNow.agency, callSign: unitNow.callSign, unitType: unitNow.unitType },
   };
-  const alreadyRecorded = incident.events.some((e) => (e.metadata as { commandId?: string }).commandId === meta.commandId);
+  const alreadyRecorded = incident.revisionOf(meta.commandId) !== undefined;
   if (!alreadyRecorded) {
     if (input.ifMatch !== undefined && input.ifMatch !== incident.revision) {
       throw new StaleRevisionError(incidents.stream(incidentId), input.ifMatch, incident.revision);
@@ -56,12 +56,10 @@ export async function assignUnit(
     incidents.decider.decide(recording, incident.state);
   }
 
-  const reserved = await handleCommand(store, units, unitId, { type: 'DispatchUnit', data: { incidentId } }, correlated);
+  const reserved = await handleCommand(store, units, unitId, { type: 'DispatchUnit', data: { incidentId } }, correlated, { loaded: unit });
   const unitAfter = unitView(reserved.state) ?? unitNow;
   const releaseId = derivedCommandId(meta.commandId, 'release');
-  const released = (await store.readStream(units.stream(unitId))).some(
-    (e) => (e.metadata as { commandId?: string }).commandId === releaseId,
-  );
+  const released = (await load(store, units, unitId)).revisionOf(releaseId) !== undefined;
   if (released || unitAfter.incidentId !== incidentId) {
     // A retry of an assignment that was already rolled back: report it rather than silently re-running it.
     throw new DomainError('conflict', `The assignment of ${unitAfter.callSign} to ${incidentLabel(incidentId)} was rolled back; assign again.`, {
@@ -73,6 +71,7 @@ export async function assignUnit(
   try {
     const recorded = await handleCommand(store, incidents, incidentId, recording, correlated, {
       ...(input.ifMatch !== undefined && { ifMatch: input.ifMatch }),
+      loaded: incident,
     });
     return { incidentRevision: recorded.revision, unitRevision: reserved.revision, written: reserved.written || recorded.written };
   } catch (error) {
@@ -113,8 +112,7 @@ export async function changeUnitStatus(
   if (incident.revision < 0n) throw new DomainError('not_found', `There is no incident ${incidentLabel(incidentId)}.`);
   if (input.ifMatch !== undefined && input.ifMatch !== incident.revision) {
     // A retry of a change already (half) made has moved the revision itself: let it finish instead of refusing it.
-    const mine = (e: { metadata: unknown }) => (e.metadata as { commandId?: string }).commandId === meta.commandId;
-    const retry = incident.events.some(mine) || unit.events.some(mine);
+    const retry = incident.revisionOf(meta.commandId) !== undefined || unit.revisionOf(meta.commandId) !== undefined;
     if (!retry) throw new StaleRevisionError(incidents.stream(incidentId), input.ifMatch, incident.revision);
   }
   if (!incidentView(incident.state)?.units.some((u) => u.unitId === unitId)) {
@@ -126,7 +124,8 @@ export async function changeUnitStatus(
     unitId,
     { type: 'ChangeUnitStatus', data: { incidentId, status, ...(input.destination !== undefined && { destination: input.destination }) } },
     correlated,
+    { loaded: unit },
   );
-  const incidentResult = await handleCommand(store, incidents, incidentId, { type: 'RecordUnitStatus', data: { unitId, status } }, correlated);
+  const incidentResult = await handleCommand(store, incidents, incidentId, { type: 'RecordUnitStatus', data: { unitId, status } }, correlated, { loaded: incident });
   return { incidentRevision: incidentResult.revision, unitRevision: unitResult.revision, written: unitResult.written || incidentResult.written };
 }

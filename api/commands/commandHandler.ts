@@ -4,6 +4,7 @@ import { currentSchemaVersion, upcast } from '../../domain/index.ts';
 import { ConcurrencyError, type EventStore, type RecordedEvent } from '../../eventstore/port.ts';
 import { eventIdFor } from '../../eventstore/eventIds.ts';
 import { ContendedError, StaleRevisionError } from './errors.ts';
+import { stateCacheOf, type CachedAggregate } from './stateCache.ts';
 
 type AnyEvent = { type: string; data: unknown };
 
@@ -16,7 +17,8 @@ export interface Loaded<S> {
   state: S;
   /** -1 when the stream does not exist yet. */
   revision: bigint;
-  events: RecordedEvent[];
+  /** The revision of the last event this command id wrote to the stream, if it wrote any (a retry). */
+  revisionOf(commandId: string): bigint | undefined;
 }
 
 export interface CommandResult<S, E> {
@@ -37,6 +39,8 @@ export interface HandleOptions<S = unknown> {
    * throwing refuses the command on the same read that decides it, with nothing written.
    */
   authorize?: (state: S) => void;
+  /** The stream as the caller has just loaded it: the first attempt decides on it instead of reading again. */
+  loaded?: Loaded<S>;
 }
 
 export function toDomainEvent(recorded: RecordedEvent): AnyEvent {
@@ -44,12 +48,79 @@ export function toDomainEvent(recorded: RecordedEvent): AnyEvent {
   return { type: recorded.type, data: upcast(recorded.type, version, recorded.data) };
 }
 
+function commandIdOf(event: RecordedEvent): string | undefined {
+  const id = (event.metadata as { commandId?: unknown }).commandId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** The fold each Loaded was made from, so a successful append can remember the state it leads to. */
+const foldOf = new WeakMap<object, CachedAggregate>();
+
+function loadedFrom<S>(entry: CachedAggregate): Loaded<S> {
+  const { revision, commands } = entry;
+  const loaded: Loaded<S> = {
+    state: entry.state as S,
+    revision,
+    revisionOf: (commandId) => {
+      const at = commands.get(commandId);
+      // The map is shared with newer folds of the stream; what lies beyond this fold is not part of it.
+      return at !== undefined && at <= revision ? at : undefined;
+    },
+  };
+  foldOf.set(loaded, entry);
+  return loaded;
+}
+
+function foldInto<S, C, E extends AnyEvent>(aggregate: Aggregate<S, C, E>, from: CachedAggregate, events: RecordedEvent[]): CachedAggregate {
+  let state = from.state as S;
+  for (const recorded of events) {
+    state = aggregate.decider.evolve(state, toDomainEvent(recorded) as E);
+    const commandId = commandIdOf(recorded);
+    if (commandId !== undefined) from.commands.set(commandId, recorded.revision);
+  }
+  const last = events.at(-1);
+  return last ? { state, revision: last.revision, lastEventId: last.id.toLowerCase(), commands: from.commands } : from;
+}
+
+/**
+ * The aggregate as its stream stands now. Folded states are kept per store (see stateCache.ts): a later load
+ * reads from the last event it folded, checks that event is still the one it remembers (a stream restored from a
+ * backup, or emptied under a running process, is folded afresh), and folds only what came after.
+ */
 export async function load<S, C, E extends AnyEvent>(store: EventStore, aggregate: Aggregate<S, C, E>, id: string): Promise<Loaded<S>> {
+  const streamId = aggregate.stream(id);
+  const cache = stateCacheOf(store);
+  const cached = cache.get(streamId);
+  if (cached) {
+    const events = await store.readStream(streamId, { fromRevision: cached.revision });
+    if (events[0]?.id.toLowerCase() === cached.lastEventId) {
+      const entry = foldInto(aggregate, cached, events.slice(1));
+      if (entry !== cached) cache.set(streamId, entry);
+      return loadedFrom(entry);
+    }
+    cache.forget(streamId);
+  }
+  const empty: CachedAggregate = { state: aggregate.decider.initialState(), revision: -1n, lastEventId: '', commands: new Map() };
+  const entry = foldInto(aggregate, empty, await store.readStream(streamId));
+  if (entry.revision >= 0n) cache.set(streamId, entry);
+  return loadedFrom(entry);
+}
+
+/** The whole stream read and folded, bypassing the cache, for the few commands that need the events themselves. */
+export async function loadWithEvents<S, C, E extends AnyEvent>(
+  store: EventStore,
+  aggregate: Aggregate<S, C, E>,
+  id: string,
+): Promise<{ state: S; revision: bigint; events: RecordedEvent[] }> {
   const events = await store.readStream(aggregate.stream(id));
   let state = aggregate.decider.initialState();
   for (const recorded of events) state = aggregate.decider.evolve(state, toDomainEvent(recorded) as E);
-  const last = events.at(-1);
-  return { state, revision: last ? last.revision : -1n, events };
+  return { state, revision: events.at(-1)?.revision ?? -1n, events };
+}
+
+/** Drops what this process remembers of a stream, e.g. after personal data in it was erased. */
+export function forgetLoaded(store: EventStore, streamId: string): void {
+  stateCacheOf(store).forget(streamId);
 }
 
 export function eventMeta(meta: CommandMeta, type: string, correlationId: string): EventMeta {
@@ -84,12 +155,10 @@ export async function handleCommand<S, C, E extends AnyEvent>(
   const streamId = aggregate.stream(id);
   const maxAttempts = options.maxAttempts ?? 8;
   for (let attempt = 1; ; attempt++) {
-    const loaded = await load(store, aggregate, id);
+    const loaded = attempt === 1 && options.loaded ? options.loaded : await load(store, aggregate, id);
     options.authorize?.(loaded.state);
-    const earlier = loaded.events.filter((e) => (e.metadata as { commandId?: string }).commandId === meta.commandId);
-    if (earlier.length > 0) {
-      return { state: loaded.state, revision: earlier.at(-1)!.revision, events: [], written: false };
-    }
+    const earlier = loaded.revisionOf(meta.commandId);
+    if (earlier !== undefined) return { state: loaded.state, revision: earlier, events: [], written: false };
     if (options.ifMatch !== undefined && options.ifMatch !== loaded.revision) {
       throw new StaleRevisionError(streamId, options.ifMatch, loaded.revision);
     }
@@ -108,9 +177,19 @@ export async function handleCommand<S, C, E extends AnyEvent>(
       );
       let state = loaded.state;
       for (const event of newEvents) state = aggregate.decider.evolve(state, event);
+      const fold = foldOf.get(loaded);
+      if (result.written && fold) {
+        // These events now stand at the revisions after the fold: remember the state they lead to.
+        fold.commands.set(meta.commandId, result.nextRevision);
+        const lastEventId = eventIdFor(meta.commandId, streamId, newEvents.length - 1).toLowerCase();
+        stateCacheOf(store).set(streamId, { state, revision: result.nextRevision, lastEventId, commands: fold.commands });
+      }
       return { state, revision: result.nextRevision, events: result.written ? newEvents : [], written: result.written };
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
+      // Someone else wrote first; what this process remembers of the stream may also be what is wrong
+      // (a store emptied under a running process), so the next attempt folds it afresh.
+      forgetLoaded(store, streamId);
       if (options.ifMatch !== undefined) {
         throw new StaleRevisionError(streamId, options.ifMatch, typeof error.actual === 'bigint' ? error.actual : -1n);
       }

@@ -10,7 +10,7 @@ import type { CommandMeta } from '../../domain/metadata.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import { incidents } from './aggregates.ts';
 import { derivedCommandId } from './assignUnit.ts';
-import { handleCommand, load } from './commandHandler.ts';
+import { handleCommand, load, loadWithEvents } from './commandHandler.ts';
 
 /** The caller's check that they may act on both incidents; throws to refuse before anything is written. */
 export type AuthorizePair = (duplicate: IncidentState, primary: IncidentState) => void;
@@ -61,15 +61,14 @@ export async function mergeIncident(
   const { duplicateId, primaryId } = input;
   if (duplicateId === primaryId) throw new DomainError('invalid_payload', `${incidentLabel(duplicateId)} cannot be merged into itself.`, { field: 'into' });
   const correlated: CommandMeta = { ...meta, correlationId: meta.correlationId ?? primaryId };
-  const [duplicate, primary] = await Promise.all([load(store, incidents, duplicateId), load(store, incidents, primaryId)]);
+  const [duplicate, primary] = await Promise.all([loadWithEvents(store, incidents, duplicateId), load(store, incidents, primaryId)]);
   input.authorize?.(duplicate.state, primary.state);
   if (duplicate.revision < 0n) throw new DomainError('not_found', `There is no incident ${incidentLabel(duplicateId)}.`);
   if (primary.revision < 0n) throw new DomainError('not_found', `There is no incident ${incidentLabel(primaryId)}.`);
   const { reports, notes } = carried(duplicate.events, duplicate.state);
   const absorb = { type: 'AbsorbDuplicate' as const, data: { duplicateId, reports, notes } };
-  const mine = (e: RecordedEvent) => (e.metadata as { commandId?: string }).commandId === meta.commandId;
   // Refuse early, with nothing written, when the primary could not take the duplicate as things stand.
-  if (!primary.events.some(mine)) incidents.decider.decide(absorb, primary.state);
+  if (primary.revisionOf(meta.commandId) === undefined) incidents.decider.decide(absorb, primary.state);
 
   const closed = await handleCommand(store, incidents, duplicateId, { type: 'MergeIntoPrimary', data: { primaryId } }, correlated);
   try {
@@ -99,7 +98,7 @@ export async function splitIncident(
 ): Promise<PairResult> {
   const { duplicateId, primaryId } = input;
   const correlated: CommandMeta = { ...meta, correlationId: meta.correlationId ?? primaryId };
-  const [duplicate, primary] = await Promise.all([load(store, incidents, duplicateId), load(store, incidents, primaryId)]);
+  const [duplicate, primary] = await Promise.all([loadWithEvents(store, incidents, duplicateId), load(store, incidents, primaryId)]);
   input.authorize?.(duplicate.state, primary.state);
   if (duplicate.revision < 0n) throw new DomainError('not_found', `There is no incident ${incidentLabel(duplicateId)}.`);
   if (primary.revision < 0n) throw new DomainError('not_found', `There is no incident ${incidentLabel(primaryId)}.`);

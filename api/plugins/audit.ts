@@ -12,6 +12,7 @@ import { createCheckpoint, listCheckpoints } from '../audit/checkpoints.ts';
 import { incidentBundle, incidentRecord, recordCsv } from '../audit/exports.ts';
 import type { PersonalDataVault } from '../audit/personalData.ts';
 import { verifyAll } from '../audit/verify.ts';
+import { forgetLoaded } from '../commands/commandHandler.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { Closed, Id, IdParams, Nullable, problems, Text } from '../http/schemas.ts';
 
@@ -222,6 +223,8 @@ const audit: FastifyPluginAsync<AuditPluginOptions> = async (fastify, options) =
       const before = await vault.keyFor(id);
       if (!before) throw conflict(`Incident ${incidentLabel(id)} holds no personal data: nothing to erase.`, { incidentId: id });
       const { erased, erasedAt } = await vault.erase(id, request.user.id, reason);
+      // The command side keeps folded incidents in memory (api/commands/stateCache.ts); this one's held the contact.
+      forgetLoaded(store, incidentStream(id));
       if (!erased) {
         throw conflict(`The personal data of incident ${incidentLabel(id)} was already erased on ${erasedAt.toISOString()}.`, { incidentId: id, erasedAt: erasedAt.toISOString() });
       }

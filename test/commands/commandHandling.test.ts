@@ -5,7 +5,7 @@ import { newId } from '../../eventstore/eventIds.ts';
 import { PostgresEventStore } from '../../eventstore/postgres.ts';
 import { migrate } from '../../eventstore/migrate.ts';
 import type { EventStore } from '../../eventstore/port.ts';
-import { handleCommand, load } from '../../api/commands/commandHandler.ts';
+import { handleCommand, load, loadWithEvents } from '../../api/commands/commandHandler.ts';
 import { assignUnit, changeUnitStatus } from '../../api/commands/assignUnit.ts';
 import { incidents, units } from '../../api/commands/aggregates.ts';
 import { StaleRevisionError } from '../../api/commands/errors.ts';
@@ -72,7 +72,7 @@ describe(`command handling (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})
       expect((loser.reason as DomainError).message).toMatch(/already/i);
     }
 
-    const unit = await load(store, units, unitId);
+    const unit = await loadWithEvents(store, units, unitId);
     expect(unitView(unit.state)!.incidentId).toBe(winners[0]);
     const dispatched = unit.events.filter((e) => e.type === 'UnitDispatched');
     const released = unit.events.filter((e) => e.type === 'UnitAssignmentReleased');
@@ -124,7 +124,7 @@ describe(`command handling (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})
     );
     await handleCommand(store, incidents, incidentId, { type: 'TriageIncident', data: {} }, meta('d', 'dispatcher', 'safety'));
     await expect(assignUnit(store, { incidentId, unitId }, meta())).rejects.toBeInstanceOf(DomainError);
-    const unit = await load(store, units, unitId);
+    const unit = await loadWithEvents(store, units, unitId);
     expect(unitView(unit.state)!.status).toBe('idle');
     // The pre-check refuses before reserving, so nothing was written at all.
     expect(unit.events.map((e) => e.type)).toEqual(['UnitRegistered']);
@@ -143,7 +143,7 @@ describe(`command handling (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})
       return result;
     };
     await expect(assignUnit(racing, { incidentId, unitId }, meta())).rejects.toBeInstanceOf(DomainError);
-    const unit = await load(store, units, unitId);
+    const unit = await loadWithEvents(store, units, unitId);
     expect(unitView(unit.state)!.status).toBe('idle');
     expect(unitView(unit.state)!.incidentId ?? null).toBeNull();
     expect(unit.events.map((e) => e.type)).toEqual(['UnitRegistered', 'UnitDispatched', 'UnitAssignmentReleased']);

@@ -16,6 +16,8 @@ export interface ChildServerOptions {
   port?: number;
   logLevel?: string;
   env?: Record<string, string>;
+  /** Extra node flags, e.g. ['--cpu-prof'] to profile the server (flags NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
   /** How long to wait for the banner. */
   startTimeoutMs?: number;
 }
@@ -52,7 +54,7 @@ export async function startChildServer(options: ChildServerOptions = {}): Promis
     ...options.env,
   };
   // node itself, not the tsx CLI: the CLI relays to a second process, and the pid must be the server's.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'api', 'main.ts')], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', join(REPO_ROOT, 'api', 'main.ts')], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8');
