@@ -30,7 +30,7 @@ export interface ProjectedEvent {
 const text = (value: unknown): string | null =>
   typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : null;
 
-function entityOf(streamId: string): { entity: string; entityId: string } {
+export function entityOf(streamId: string): { entity: string; entityId: string } {
   const dash = streamId.indexOf('-');
   if (dash <= 0) return { entity: streamId, entityId: streamId };
   return { entity: streamId.slice(0, dash), entityId: streamId.slice(dash + 1) };

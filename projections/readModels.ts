@@ -1,7 +1,7 @@
 import type { Sql, TransactionSql } from 'postgres';
 import type { LogPosition, RecordedEvent } from '../eventstore/port.ts';
 import { foldIncident, INCIDENT_BOARD_COLUMNS, type IncidentBoardRow } from './incidentBoard.ts';
-import { EVENT_LOG_COLUMNS, eventLogRow, toProjected, type ProjectedEvent } from './projectedEvent.ts';
+import { entityOf, EVENT_LOG_COLUMNS, eventLogRow, toProjected, type ProjectedEvent } from './projectedEvent.ts';
 import { foldUnit, UNIT_BOARD_COLUMNS, type UnitBoardRow } from './unitBoard.ts';
 
 // Callers configure postgres.js type parsers differently; the read models only rely on text and JSON.
@@ -57,7 +57,7 @@ const INSERT_EVENT_LOG = populate('event_log', EVENT_LOG_COLUMNS);
 const UPSERT_INCIDENTS = upsert('incident_board', INCIDENT_BOARD_COLUMNS);
 const UPSERT_UNITS = upsert('unit_board', UNIT_BOARD_COLUMNS);
 
-async function loadRows<Row>(tx: Tx, table: 'incident_board' | 'unit_board', ids: string[]): Promise<Map<string, Row>> {
+async function loadRows<Row>(tx: Db | Tx, table: 'incident_board' | 'unit_board', ids: string[]): Promise<Map<string, Row>> {
   const rows = new Map<string, Row>();
   if (ids.length === 0) return rows;
   // row_to_json keeps full timestamp precision and the server's own number text, so a row read here
@@ -160,4 +160,182 @@ export async function applyBatch(
 /** Empties the read models; the caller resets the checkpoint in the same transaction. */
 export async function truncateReadModels(tx: Tx): Promise<void> {
   await query(tx, `truncate ${READ_MODEL_TABLES.join(', ')}`);
+}
+
+/**
+ * The rows a rebuild has written, kept in memory so the next batch folds without reading them back; least
+ * recently used ones are let go beyond `limit` and read back from the tables if an event needs them again.
+ * A rebuild starts from empty tables and is their only writer, so a row it neither holds nor let go of does
+ * not exist.
+ */
+export class RebuildRows {
+  private readonly rows = { incident_board: new Map<string, unknown>(), unit_board: new Map<string, unknown>() };
+  private readonly released = { incident_board: new Set<string>(), unit_board: new Set<string>() };
+
+  constructor(readonly limit = 50_000) {}
+
+  /** Ids of rows let go of, of those named: the ones to read back before folding. */
+  missing(table: 'incident_board' | 'unit_board', ids: Iterable<string>): string[] {
+    const out: string[] = [];
+    for (const id of ids) if (this.released[table].has(id)) out.push(id);
+    return out;
+  }
+
+  get size(): number {
+    return this.rows.incident_board.size + this.rows.unit_board.size;
+  }
+
+  get<Row>(table: 'incident_board' | 'unit_board', id: string): Row | undefined {
+    const row = this.rows[table].get(id) as Row | undefined;
+    if (row !== undefined) {
+      this.rows[table].delete(id);
+      this.rows[table].set(id, row);
+    }
+    return row;
+  }
+
+  set(table: 'incident_board' | 'unit_board', id: string, row: unknown): void {
+    const rows = this.rows[table];
+    rows.delete(id);
+    rows.set(id, row);
+    this.released[table].delete(id);
+  }
+
+  /**
+   * Lets go of the least recently used rows beyond the limit. Only between batches: a batch's rows, read back or
+   * in memory, must all stay until it is folded.
+   */
+  trim(): void {
+    for (const table of ['incident_board', 'unit_board'] as const) {
+      const rows = this.rows[table];
+      for (const [oldest] of rows) {
+        if (rows.size <= this.limit) break;
+        rows.delete(oldest);
+        this.released[table].add(oldest);
+      }
+    }
+  }
+}
+
+/** A rebuild batch folded in memory, ready to be written. */
+export interface PreparedBatch {
+  result: AppliedBatch;
+  /** event_log's rows as one JSON array. */
+  eventLog: string;
+  incidents: string | undefined;
+  units: string | undefined;
+}
+
+/**
+ * The rebuild's half of applyBatch that needs no database: numbers and folds the batch against `rows`. Rows
+ * named in `reload` (let go of earlier) must have been read back by the caller first. No "already applied?"
+ * look-up: the tables were emptied by this rebuild, and event_log's unique event_id refuses a redelivery.
+ */
+export function prepareRebuildBatch(
+  events: readonly RecordedEvent[],
+  afterSeq: number,
+  rows: RebuildRows,
+): PreparedBatch {
+  const last = events.at(-1);
+  if (!last) throw new Error('prepareRebuildBatch needs at least one event');
+  let seq = afterSeq;
+  const fresh = events.map((event) => toProjected(event, ++seq));
+  const touchedIncidents = new Map<string, IncidentBoardRow>();
+  const touchedUnits = new Map<string, UnitBoardRow>();
+  for (const e of fresh) {
+    if (e.entity === 'incident') {
+      const row = foldIncident(touchedIncidents.get(e.entityId) ?? rows.get<IncidentBoardRow>('incident_board', e.entityId), e);
+      if (row) touchedIncidents.set(e.entityId, row);
+    } else if (e.entity === 'unit') {
+      const row = foldUnit(touchedUnits.get(e.entityId) ?? rows.get<UnitBoardRow>('unit_board', e.entityId), e);
+      if (row) touchedUnits.set(e.entityId, row);
+    }
+  }
+  for (const [id, row] of touchedIncidents) rows.set('incident_board', id, row);
+  for (const [id, row] of touchedUnits) rows.set('unit_board', id, row);
+  rows.trim();
+  return {
+    result: {
+      applied: fresh.length,
+      duplicates: 0,
+      lastSeq: seq,
+      lastPosition: last.position,
+      incidentsWritten: touchedIncidents.size,
+      unitsWritten: touchedUnits.size,
+    },
+    eventLog: JSON.stringify(fresh.map(eventLogRow)),
+    incidents: touchedIncidents.size > 0 ? JSON.stringify([...touchedIncidents.values()]) : undefined,
+    units: touchedUnits.size > 0 ? JSON.stringify([...touchedUnits.values()]) : undefined,
+  };
+}
+
+type RebuildTable = 'incident_board' | 'unit_board';
+const TABLE_OF: Record<string, RebuildTable> = { incident: 'incident_board', unit: 'unit_board' };
+
+/** Rows of these events' aggregates that the rebuild let go of and must read back before folding; none: undefined. */
+export function rowsToReload(rows: RebuildRows, events: readonly RecordedEvent[]): Record<RebuildTable, string[]> | undefined {
+  const wanted: Record<RebuildTable, Set<string>> = { incident_board: new Set(), unit_board: new Set() };
+  let any = false;
+  for (const e of events) {
+    const { entity, entityId } = entityOf(e.streamId);
+    const table = TABLE_OF[entity];
+    if (table && rows.missing(table, [entityId]).length > 0) {
+      wanted[table].add(entityId);
+      any = true;
+    }
+  }
+  return any ? { incident_board: [...wanted.incident_board], unit_board: [...wanted.unit_board] } : undefined;
+}
+
+/** Reads them back (after the batches that wrote them have committed). */
+export async function reloadRebuildRows(db: Db, rows: RebuildRows, wanted: Record<RebuildTable, string[]>): Promise<void> {
+  for (const table of ['incident_board', 'unit_board'] as const) {
+    if (wanted[table].length === 0) continue;
+    for (const [id, row] of await loadRows(db, table, wanted[table])) rows.set(table, id, row);
+  }
+}
+
+/** The rebuild's other half: writes a prepared batch in the caller's transaction. */
+export async function writePreparedBatch(tx: Tx, batch: PreparedBatch): Promise<AppliedBatch> {
+  await query(tx, INSERT_EVENT_LOG, [batch.eventLog]);
+  if (batch.incidents !== undefined) await query(tx, UPSERT_INCIDENTS, [batch.incidents]);
+  if (batch.units !== undefined) await query(tx, UPSERT_UNITS, [batch.units]);
+  return batch.result;
+}
+
+/**
+ * Drops the read models' secondary indexes for a rebuild, keeping their definitions (from the catalog, so they
+ * are always the migrations' own) in rebuild_deferred_indexes in the caller's transaction. Unique indexes stay:
+ * they are what refuses a redelivered event.
+ */
+export async function deferReadModelIndexes(tx: Tx): Promise<void> {
+  await query(
+    tx,
+    `insert into rebuild_deferred_indexes (name, definition)
+     select indexname, indexdef from pg_indexes i
+      where schemaname = current_schema() and tablename = any($1::text[])
+        and not exists (select 1 from pg_index x where x.indexrelid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass and x.indisunique)
+     on conflict (name) do nothing`,
+    [READ_MODEL_TABLES],
+  );
+  const deferred = await query<Array<{ name: string }>>(tx, 'select name from rebuild_deferred_indexes order by name');
+  for (const { name } of deferred) await tx.unsafe(`drop index if exists ${quoteIdent(name)}`);
+}
+
+/** Builds the indexes a rebuild deferred (at its end, or after one died midway); nothing to do is one query. */
+export async function restoreReadModelIndexes(db: Db): Promise<number> {
+  const deferred = await query<Array<{ name: string; definition: string }>>(db, 'select name, definition from rebuild_deferred_indexes order by name');
+  if (deferred.length === 0) return 0;
+  await db.begin(async (tx) => {
+    for (const { name, definition } of deferred) {
+      const [found] = await query<Array<{ present: boolean }>>(tx, 'select to_regclass($1) is not null as present', [quoteIdent(name)]);
+      if (!found?.present) await tx.unsafe(definition);
+    }
+    await query(tx, 'delete from rebuild_deferred_indexes where name = any($1::text[])', [deferred.map((d) => d.name)]);
+  });
+  return deferred.length;
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }

@@ -1,7 +1,19 @@
 import { START, type EventStore, type RecordedEvent } from '../eventstore/port.ts';
 import { ensureCheckpoint, lockCheckpoint, ORIGIN, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { openLockSession, projectionLocks, releaseAdvisoryLock, tryAdvisoryLock } from './lock.ts';
-import { applyBatch, query, truncateReadModels, type Db } from './readModels.ts';
+import {
+  deferReadModelIndexes,
+  prepareRebuildBatch,
+  restoreReadModelIndexes,
+  query,
+  RebuildRows,
+  reloadRebuildRows,
+  rowsToReload,
+  truncateReadModels,
+  writePreparedBatch,
+  type Db,
+  type PreparedBatch,
+} from './readModels.ts';
 import { DEFAULT_PROJECTION } from './runner.ts';
 
 export interface RebuildProgress {
@@ -18,6 +30,8 @@ export interface RebuildOptions {
   name?: string;
   /** Events per page read and per transaction written. */
   batchSize?: number;
+  /** Board rows kept in memory between batches (default 50,000); beyond it the least recent are read back when needed. */
+  rowMemory?: number;
   onProgress?: (progress: RebuildProgress) => void;
   /** Called once if the live projector holds the lock, before waiting for it to step aside. */
   onWaiting?: () => void;
@@ -62,7 +76,7 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
 export async function rebuildReadModels(options: RebuildOptions): Promise<RebuildResult> {
   const { store, sql, onProgress, signal } = options;
   const name = options.name ?? DEFAULT_PROJECTION;
-  const batchSize = options.batchSize ?? 2000;
+  const batchSize = options.batchSize ?? 5000;
   const pollMs = options.pollMs ?? 200;
   const locks = projectionLocks(name);
   const session = await openLockSession(sql);
@@ -78,7 +92,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
         await pause(pollMs, signal);
       }
       try {
-        return await replay(store, sql, name, batchSize, onProgress, signal);
+        return await replay(store, sql, name, batchSize, options.rowMemory, onProgress, signal);
       } finally {
         await releaseAdvisoryLock(conn, locks.writer);
       }
@@ -95,6 +109,7 @@ async function replay(
   sql: Db,
   name: string,
   batchSize: number,
+  rowMemory: number | undefined,
   onProgress: RebuildOptions['onProgress'],
   signal: AbortSignal | undefined,
 ): Promise<RebuildResult> {
@@ -102,6 +117,7 @@ async function replay(
   const expected = Number(before?.seq ?? 0);
   await sql.begin(async (tx) => {
     await truncateReadModels(tx);
+    await deferReadModelIndexes(tx);
     await query(tx, 'delete from projection_checkpoints where projection = $1', [name]);
     await ensureCheckpoint(tx, name);
   });
@@ -115,6 +131,24 @@ async function replay(
     page.catch(() => {});
     return page;
   };
+  // Each batch is folded in memory (RebuildRows) while the one before it is being written, so the fold and the
+  // database work overlap; at most one batch is written at a time, each in its own transaction with its checkpoint.
+  const rows = new RebuildRows(rowMemory);
+  let seq = 0;
+  let writing: Promise<Checkpoint> | undefined;
+  const write = async (from: Checkpoint, prepared: PreparedBatch): Promise<Checkpoint> => {
+    const moved = await sql.begin(async (tx) => {
+      await lockCheckpoint(tx, name, from);
+      const applied = await writePreparedBatch(tx, prepared);
+      const checkpoint: Checkpoint = { position: applied.lastPosition, seq: applied.lastSeq };
+      await writeCheckpoint(tx, name, checkpoint);
+      return checkpoint;
+    });
+    batches += 1;
+    const elapsedMs = performance.now() - started;
+    onProgress?.({ applied: moved.seq, expected: Math.max(expected, moved.seq), elapsedMs, eventsPerSecond: moved.seq / Math.max(elapsedMs / 1000, 1e-3) });
+    return moved;
+  };
   let next = read(START);
   for (;;) {
     signal?.throwIfAborted();
@@ -122,18 +156,23 @@ async function replay(
     const last = events.at(-1);
     if (!last) break;
     next = read(last.position);
-    const from = at;
-    at = await sql.begin(async (tx) => {
-      await lockCheckpoint(tx, name, from);
-      const applied = await applyBatch(tx, events, from.seq);
-      const moved: Checkpoint = { position: applied.lastPosition, seq: applied.lastSeq };
-      await writeCheckpoint(tx, name, moved);
-      return moved;
-    });
-    batches += 1;
-    const elapsedMs = performance.now() - started;
-    onProgress?.({ applied: at.seq, expected: Math.max(expected, at.seq), elapsedMs, eventsPerSecond: at.seq / Math.max(elapsedMs / 1000, 1e-3) });
+    const wanted = rowsToReload(rows, events);
+    if (wanted) {
+      // Rows let go of are read back from the tables, once what was written of them has committed.
+      if (writing) at = await writing;
+      writing = undefined;
+      await reloadRebuildRows(sql, rows, wanted);
+    }
+    const prepared = prepareRebuildBatch(events, seq, rows);
+    seq = prepared.result.lastSeq;
+    if (writing) at = await writing;
+    writing = write(at, prepared);
+    // Awaited on the next turn or after the loop; until then a failure must not count as unhandled.
+    writing.catch(() => {});
   }
+  if (writing) at = await writing;
+  // Part of the rebuild's time: the tables are not done until they have their indexes.
+  await restoreReadModelIndexes(sql);
   const seconds = (performance.now() - started) / 1000;
   const [counts] = await query<Array<{ incidents: string; units: string }>>(
     sql,

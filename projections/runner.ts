@@ -1,7 +1,7 @@
 import type { EventStore, LogPosition, RecordedEvent } from '../eventstore/port.ts';
 import { ensureCheckpoint, lockCheckpoint, ORIGIN, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { checkAdvisoryLocks, openLockSession, projectionLocks, releaseAdvisoryLock, tryAdvisoryLock, type LockSession } from './lock.ts';
-import { applyBatch, query, type Db, type FaultHook } from './readModels.ts';
+import { applyBatch, query, restoreReadModelIndexes, type Db, type FaultHook } from './readModels.ts';
 
 /** The PostgreSQL channel on which a committed batch's seq is announced to every process. */
 export const FEED_CHANNEL = 'cbd_feed';
@@ -228,6 +228,9 @@ class ProjectorRunner implements Projector {
   private async lead(): Promise<void> {
     this.state = 'active';
     let failures = 0;
+    // A rebuild that died midway left the read models without their secondary indexes: build them first.
+    const restored = await restoreReadModelIndexes(this.sql);
+    if (restored > 0) this.log.info({ projection: this.name, indexes: restored }, 'rebuilt the indexes an unfinished rebuild had deferred');
     while (!this.stopped) {
       this.current = await ensureCheckpoint(this.sql, this.name);
       this.log.info({ projection: this.name, seq: this.current.seq, position: this.current.position }, 'projector active');

@@ -265,6 +265,12 @@ describe('the live projector', () => {
   });
 });
 
+async function indexes(): Promise<Array<{ name: string; definition: string }>> {
+  return db.sql<Array<{ name: string; definition: string }>>`
+    select indexname as name, indexdef as definition from pg_indexes
+     where schemaname = current_schema() and tablename in ('event_log', 'incident_board', 'unit_board') order by indexname`;
+}
+
 describe('rebuilding', () => {
   it('replays the log into tables equal to the live ones, while the live projector steps aside', async () => {
     const live = await dumpReadModels(db.sql);
@@ -289,5 +295,42 @@ describe('rebuilding', () => {
     const liveAgain = await dumpReadModels(db.sql);
     await rebuildReadModels({ store, sql: db.sql });
     expect(await dumpReadModels(db.sql)).toEqual(liveAgain);
+  });
+
+  it('with room in memory for only two board rows, reads the others back and still equals the live tables', async () => {
+    await projector.settle(30_000);
+    const live = await dumpReadModels(db.sql);
+    await rebuildReadModels({ store, sql: db.sql, batchSize: 5, rowMemory: 2 });
+    expect(await dumpReadModels(db.sql)).toEqual(live);
+  });
+
+  it('loads without the secondary indexes and builds them at the end: the same indexes as before, none left deferred', async () => {
+    const before = await indexes();
+    expect(before.some((i) => i.name === 'event_log_incident')).toBe(true);
+    await rebuildReadModels({ store, sql: db.sql, batchSize: 50 });
+    expect(await indexes()).toEqual(before);
+    expect(await db.sql`select name from rebuild_deferred_indexes`).toEqual([]);
+  });
+
+  it('a rebuild stopped midway leaves its indexes deferred, and the next projector to lead builds them', async () => {
+    const before = await indexes();
+    await projector.stop();
+    const stop = new AbortController();
+    await expect(rebuildReadModels({ store, sql: db.sql, batchSize: 5, signal: stop.signal, onProgress: () => stop.abort(new Error('operator stopped it')) })).rejects.toThrow(
+      /operator stopped it/,
+    );
+    const deferred = await db.sql<{ name: string }[]>`select name from rebuild_deferred_indexes order by name`;
+    expect(deferred.map((d) => d.name)).toContain('event_log_incident');
+    expect((await indexes()).map((i) => i.name)).not.toContain('event_log_incident');
+    // Unique indexes are never deferred: they are what refuses an event delivered twice.
+    expect((await indexes()).map((i) => i.name)).toContain('event_log_event_id_key');
+
+    projector = startProjector({ store, sql: db.sql, batchSize: 7, lockRetryMs: 100, heartbeatMs: 100 });
+    await projector.ready;
+    await projector.settle(30_000);
+    expect(await indexes()).toEqual(before);
+    expect(await db.sql`select name from rebuild_deferred_indexes`).toEqual([]);
+    // The projector carried on from the stopped rebuild's checkpoint to the whole log.
+    expect((await eventLogOrder(db.sql)).ids).toEqual((await readWholeLog(store)).map((e) => e.id));
   });
 });
