@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { v5 as uuidv5 } from 'uuid';
+import { Coalescer } from './coalescer.ts';
 import { HttpProblem } from './problem.ts';
 
 /** Fixed forever: a retry must derive the same command id as the original request did. */
@@ -78,12 +79,7 @@ interface Request {
  */
 export async function claimKey(sql: Sql, request: Request, reserve: () => Record<string, string>): Promise<Claim> {
   const reserved = reserve();
-  const inserted = await sql`
-    insert into idempotency_keys (key, actor, method, path, request_hash, status_code, headers, body)
-    values (${request.key}, ${request.actor}, ${request.method}, ${request.path}, ${request.hash}, ${PENDING}, ${sql.json({})}, ${sql.json({ reserved })})
-    on conflict (actor, key) do nothing
-    returning key`;
-  if (inserted.length > 0) return { kind: 'proceed', reserved };
+  if (await writersOf(sql).claims.run({ ...request, reserved })) return { kind: 'proceed', reserved };
 
   const [row] = await sql<KeyRow[]>`
     select method, path, request_hash, status_code, headers, body from idempotency_keys where actor = ${request.actor} and key = ${request.key}`;
@@ -109,12 +105,55 @@ export async function claimKey(sql: Sql, request: Request, reserve: () => Record
  * request with this key sees the same one.
  */
 export async function settleKey(sql: Sql, request: Pick<Request, 'actor' | 'key'>, response: StoredResponse): Promise<StoredResponse> {
-  const updated = await sql`
-    update idempotency_keys
-       set status_code = ${response.status}, headers = ${sql.json(response.headers)}, body = ${sql.json(response.body as never)}
-     where actor = ${request.actor} and key = ${request.key} and status_code = ${PENDING}
-     returning key`;
-  if (updated.length > 0) return response;
+  if (await writersOf(sql).settles.run({ ...request, response })) return response;
   const [row] = await sql<KeyRow[]>`select status_code, headers, body from idempotency_keys where actor = ${request.actor} and key = ${request.key}`;
   return row ? { status: row.status_code, headers: row.headers, body: row.body } : response;
+}
+
+type Claiming = Request & { reserved: Record<string, string> };
+type Settling = Pick<Request, 'actor' | 'key'> & { response: StoredResponse };
+
+const keyOf = (item: { actor: string; key: string }) => JSON.stringify([item.actor, item.key]);
+
+/**
+ * Claims and settles of concurrent requests, each kind written as one statement per batch (see coalescer.ts).
+ * Each answers whether its row was written: a claim that found the key taken, or a settle that found it already
+ * settled, goes on to read the row on its own as before.
+ */
+function makeWriters(sql: Sql) {
+  return {
+    claims: new Coalescer<Claiming, boolean>(async (items) => {
+      const rows = JSON.stringify(items.map((i) => ({ key: i.key, actor: i.actor, method: i.method, path: i.path, hash: i.hash, body: { reserved: i.reserved } })));
+      const inserted = await sql<Array<{ actor: string; key: string }>>`
+        insert into idempotency_keys (key, actor, method, path, request_hash, status_code, headers, body)
+        select key, actor, method, path, hash, ${PENDING}, '{}'::jsonb, body
+          from json_to_recordset(${rows}::text::json) as t(key text, actor text, method text, path text, hash text, body jsonb)
+        on conflict (actor, key) do nothing
+        returning actor, key`;
+      const written = new Set(inserted.map(keyOf));
+      return items.map((i) => written.has(keyOf(i)));
+    }, keyOf),
+    settles: new Coalescer<Settling, boolean>(async (items) => {
+      const rows = JSON.stringify(items.map((i) => ({ actor: i.actor, key: i.key, status: i.response.status, headers: i.response.headers, body: i.response.body ?? null })));
+      const updated = await sql<Array<{ actor: string; key: string }>>`
+        update idempotency_keys k
+           set status_code = i.status, headers = i.headers, body = i.body
+          from json_to_recordset(${rows}::text::json) as i(actor text, key text, status integer, headers jsonb, body jsonb)
+         where k.actor = i.actor and k.key = i.key and k.status_code = ${PENDING}
+        returning k.actor, k.key`;
+      const written = new Set(updated.map(keyOf));
+      return items.map((i) => written.has(keyOf(i)));
+    }, keyOf),
+  };
+}
+
+const writers = new WeakMap<Sql, ReturnType<typeof makeWriters>>();
+
+function writersOf(sql: Sql): ReturnType<typeof makeWriters> {
+  let found = writers.get(sql);
+  if (!found) {
+    found = makeWriters(sql);
+    writers.set(sql, found);
+  }
+  return found;
 }
