@@ -16,10 +16,17 @@ export class Coalescer<I, O> {
    * `flush` answers for every item, in order. Items with the same `keyOf` never share a batch (the later one
    * waits for the next), so a statement never meets one row twice.
    */
+  private generation = 0;
+
+  /**
+   * A statement that has not answered within `timeoutMs` fails its batch (as unreachable, ETIMEDOUT: the API
+   * answers 503) and the next batch goes: one connection that hangs must not hold up every request behind it.
+   */
   constructor(
     private readonly flush: (items: I[]) => Promise<O[]>,
     private readonly keyOf: (item: I) => string,
     private readonly maxBatch = 256,
+    private readonly timeoutMs = 10_000,
   ) {}
 
   run(item: I): Promise<O> {
@@ -45,12 +52,23 @@ export class Coalescer<I, O> {
     }
     this.queue = rest;
     this.running = true;
-    this.flush(batch.map((w) => w.item))
+    const generation = ++this.generation;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = Object.assign(new Error(`the database did not answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' });
+        reject(error);
+      }, this.timeoutMs);
+    });
+    Promise.race([this.flush(batch.map((w) => w.item)), timedOut])
       .then(
         (results) => batch.forEach((w, i) => w.resolve(results[i] as O)),
         (error: unknown) => batch.forEach((w) => w.reject(error)),
       )
       .finally(() => {
+        clearTimeout(timer);
+        // A late answer from a batch given up on must not start a second batch beside the current one.
+        if (generation !== this.generation) return;
         this.running = false;
         this.next();
       });

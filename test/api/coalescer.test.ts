@@ -44,3 +44,20 @@ describe('Coalescer', () => {
     expect(await c.run(4)).toBe(4);
   });
 });
+
+describe('Coalescer with a statement that never answers', () => {
+  it('fails that batch as unreachable after the timeout, and the next batch goes', async () => {
+    let calls = 0;
+    const c = new Coalescer<number, number>(
+      (items) => {
+        calls += 1;
+        return calls === 1 ? new Promise<number[]>(() => {}) : Promise.resolve(items);
+      },
+      String,
+      256,
+      50,
+    );
+    await expect(c.run(1)).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    expect(await c.run(2)).toBe(2);
+  });
+});

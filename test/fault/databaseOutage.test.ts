@@ -115,7 +115,11 @@ describe.skipIf(!serverUrl)('PostgreSQL goes away under load', () => {
       terminated += rows.filter((r) => r.ok).length;
     }
     const before = load.acknowledged.length;
-    await waitUntil('commands are acknowledged after the last termination', async () => load.acknowledged.length >= before + 30);
+    await waitUntil('commands are acknowledged after the last termination', async () => load.acknowledged.length >= before + 30).catch((error: Error) => {
+      // What the server said, and how the last refusals looked, is what a flake here needs to be understood.
+      const last = load.unavailable.slice(-3).map((r) => `${r.status} ${JSON.stringify(r.body)}`);
+      throw new Error(`${error.message}; ${load.acknowledged.length - before} acknowledged since, last refusals ${last.join(' | ')}\n${server.stderr()}`);
+    });
     stop.abort();
     await running;
     await load.drainPending();
