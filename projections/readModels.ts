@@ -270,7 +270,10 @@ export function prepareRebuildBatch(
 }
 
 type RebuildTable = 'incident_board' | 'unit_board';
-const TABLE_OF: Record<string, RebuildTable> = { incident: 'incident_board', unit: 'unit_board' };
+const TABLE_OF = new Map<string, RebuildTable>([
+  ['incident', 'incident_board'],
+  ['unit', 'unit_board'],
+]);
 
 /** Rows of these events' aggregates that the rebuild let go of and must read back before folding; none: undefined. */
 export function rowsToReload(rows: RebuildRows, events: readonly RecordedEvent[]): Record<RebuildTable, string[]> | undefined {
@@ -278,7 +281,7 @@ export function rowsToReload(rows: RebuildRows, events: readonly RecordedEvent[]
   let any = false;
   for (const e of events) {
     const { entity, entityId } = entityOf(e.streamId);
-    const table = TABLE_OF[entity];
+    const table = TABLE_OF.get(entity);
     if (table && rows.missing(table, [entityId]).length > 0) {
       wanted[table].add(entityId);
       any = true;
