@@ -57,7 +57,7 @@ const INSERT_EVENT_LOG = populate('event_log', EVENT_LOG_COLUMNS);
 const UPSERT_INCIDENTS = upsert('incident_board', INCIDENT_BOARD_COLUMNS);
 const UPSERT_UNITS = upsert('unit_board', UNIT_BOARD_COLUMNS);
 
-async function loadRows<Row>(tx: Db | Tx, table: 'incident_board' | 'unit_board', ids: string[]): Promise<Map<string, Row>> {
+async function loadRows<Row>(tx: Db | Tx, table: BoardTable, ids: string[]): Promise<Map<string, Row>> {
   const rows = new Map<string, Row>();
   if (ids.length === 0) return rows;
   // row_to_json keeps full timestamp precision and the server's own number text, so a row read here
@@ -123,38 +123,44 @@ export async function applyBatch(
     loadRows<IncidentBoardRow>(tx, 'incident_board', [...incidentIds]),
     loadRows<UnitBoardRow>(tx, 'unit_board', [...unitIds]),
   ]);
-  const touchedIncidents = new Set<string>();
-  const touchedUnits = new Set<string>();
+  const touched = emptyTouched();
+  const stored = (table: BoardTable, id: string) => (table === 'incident_board' ? incidents.get(id) : units.get(id));
   for (const [index, e] of fresh.entries()) {
     if (fault) await fault({ stage: 'event', index, event: e });
-    if (e.entity === 'incident') {
-      const row = foldIncident(incidents.get(e.entityId), e);
-      if (row) {
-        incidents.set(e.entityId, row);
-        touchedIncidents.add(e.entityId);
-      }
-    } else if (e.entity === 'unit') {
-      const row = foldUnit(units.get(e.entityId), e);
-      if (row) {
-        units.set(e.entityId, row);
-        touchedUnits.add(e.entityId);
-      }
-    }
+    foldEvent(e, touched, stored);
   }
 
   await query(tx, INSERT_EVENT_LOG, [JSON.stringify(fresh.map(eventLogRow))]);
   if (fault) await fault({ stage: 'event_log' });
-  if (touchedIncidents.size > 0) {
-    await query(tx, UPSERT_INCIDENTS, [JSON.stringify([...touchedIncidents].map((id) => incidents.get(id)))]);
-  }
+  if (touched.incident_board.size > 0) await query(tx, UPSERT_INCIDENTS, [JSON.stringify([...touched.incident_board.values()])]);
   if (fault) await fault({ stage: 'incident_board' });
-  if (touchedUnits.size > 0) {
-    await query(tx, UPSERT_UNITS, [JSON.stringify([...touchedUnits].map((id) => units.get(id)))]);
-  }
+  if (touched.unit_board.size > 0) await query(tx, UPSERT_UNITS, [JSON.stringify([...touched.unit_board.values()])]);
   if (fault) await fault({ stage: 'unit_board' });
-  result.incidentsWritten = touchedIncidents.size;
-  result.unitsWritten = touchedUnits.size;
+  result.incidentsWritten = touched.incident_board.size;
+  result.unitsWritten = touched.unit_board.size;
   return result;
+}
+
+type BoardTable = 'incident_board' | 'unit_board';
+/** The board rows a batch has changed so far, by table and id, as they now stand. */
+type Touched = { incident_board: Map<string, IncidentBoardRow>; unit_board: Map<string, UnitBoardRow> };
+
+function emptyTouched(): Touched {
+  return { incident_board: new Map(), unit_board: new Map() };
+}
+
+/**
+ * Folds one event into the board row it changes. A row the batch has not touched yet comes from `stored`
+ * (the tables for a live batch, the rebuild's memory for a rebuild); undefined means there is none yet.
+ */
+function foldEvent(e: ProjectedEvent, touched: Touched, stored: (table: BoardTable, id: string) => unknown): void {
+  if (e.entity === 'incident') {
+    const row = foldIncident(touched.incident_board.get(e.entityId) ?? (stored('incident_board', e.entityId) as IncidentBoardRow | undefined), e);
+    if (row) touched.incident_board.set(e.entityId, row);
+  } else if (e.entity === 'unit') {
+    const row = foldUnit(touched.unit_board.get(e.entityId) ?? (stored('unit_board', e.entityId) as UnitBoardRow | undefined), e);
+    if (row) touched.unit_board.set(e.entityId, row);
+  }
 }
 
 /** Empties the read models; the caller resets the checkpoint in the same transaction. */
@@ -174,18 +180,16 @@ export class RebuildRows {
 
   constructor(readonly limit = 50_000) {}
 
-  /** Ids of rows let go of, of those named: the ones to read back before folding. */
-  missing(table: 'incident_board' | 'unit_board', ids: Iterable<string>): string[] {
-    const out: string[] = [];
-    for (const id of ids) if (this.released[table].has(id)) out.push(id);
-    return out;
+  /** A row let go of: it must be read back before an event folds into it. */
+  isReleased(table: BoardTable, id: string): boolean {
+    return this.released[table].has(id);
   }
 
   get size(): number {
     return this.rows.incident_board.size + this.rows.unit_board.size;
   }
 
-  get<Row>(table: 'incident_board' | 'unit_board', id: string): Row | undefined {
+  get<Row>(table: BoardTable, id: string): Row | undefined {
     const row = this.rows[table].get(id) as Row | undefined;
     if (row !== undefined) {
       this.rows[table].delete(id);
@@ -194,7 +198,7 @@ export class RebuildRows {
     return row;
   }
 
-  set(table: 'incident_board' | 'unit_board', id: string, row: unknown): void {
+  set(table: BoardTable, id: string, row: unknown): void {
     const rows = this.rows[table];
     rows.delete(id);
     rows.set(id, row);
@@ -240,19 +244,9 @@ export function prepareRebuildBatch(
   if (!last) throw new Error('prepareRebuildBatch needs at least one event');
   let seq = afterSeq;
   const fresh = events.map((event) => toProjected(event, ++seq));
-  const touchedIncidents = new Map<string, IncidentBoardRow>();
-  const touchedUnits = new Map<string, UnitBoardRow>();
-  for (const e of fresh) {
-    if (e.entity === 'incident') {
-      const row = foldIncident(touchedIncidents.get(e.entityId) ?? rows.get<IncidentBoardRow>('incident_board', e.entityId), e);
-      if (row) touchedIncidents.set(e.entityId, row);
-    } else if (e.entity === 'unit') {
-      const row = foldUnit(touchedUnits.get(e.entityId) ?? rows.get<UnitBoardRow>('unit_board', e.entityId), e);
-      if (row) touchedUnits.set(e.entityId, row);
-    }
-  }
-  for (const [id, row] of touchedIncidents) rows.set('incident_board', id, row);
-  for (const [id, row] of touchedUnits) rows.set('unit_board', id, row);
+  const touched = emptyTouched();
+  for (const e of fresh) foldEvent(e, touched, (table, id) => rows.get(table, id));
+  for (const table of ['incident_board', 'unit_board'] as const) for (const [id, row] of touched[table]) rows.set(table, id, row);
   rows.trim();
   return {
     result: {
@@ -260,29 +254,28 @@ export function prepareRebuildBatch(
       duplicates: 0,
       lastSeq: seq,
       lastPosition: last.position,
-      incidentsWritten: touchedIncidents.size,
-      unitsWritten: touchedUnits.size,
+      incidentsWritten: touched.incident_board.size,
+      unitsWritten: touched.unit_board.size,
     },
     eventLog: JSON.stringify(fresh.map(eventLogRow)),
-    incidents: touchedIncidents.size > 0 ? JSON.stringify([...touchedIncidents.values()]) : undefined,
-    units: touchedUnits.size > 0 ? JSON.stringify([...touchedUnits.values()]) : undefined,
+    incidents: touched.incident_board.size > 0 ? JSON.stringify([...touched.incident_board.values()]) : undefined,
+    units: touched.unit_board.size > 0 ? JSON.stringify([...touched.unit_board.values()]) : undefined,
   };
 }
 
-type RebuildTable = 'incident_board' | 'unit_board';
-const TABLE_OF = new Map<string, RebuildTable>([
+const TABLE_OF = new Map<string, BoardTable>([
   ['incident', 'incident_board'],
   ['unit', 'unit_board'],
 ]);
 
 /** Rows of these events' aggregates that the rebuild let go of and must read back before folding; none: undefined. */
-export function rowsToReload(rows: RebuildRows, events: readonly RecordedEvent[]): Record<RebuildTable, string[]> | undefined {
-  const wanted: Record<RebuildTable, Set<string>> = { incident_board: new Set(), unit_board: new Set() };
+export function rowsToReload(rows: RebuildRows, events: readonly RecordedEvent[]): Record<BoardTable, string[]> | undefined {
+  const wanted: Record<BoardTable, Set<string>> = { incident_board: new Set(), unit_board: new Set() };
   let any = false;
   for (const e of events) {
     const { entity, entityId } = entityOf(e.streamId);
     const table = TABLE_OF.get(entity);
-    if (table && rows.missing(table, [entityId]).length > 0) {
+    if (table && rows.isReleased(table, entityId)) {
       wanted[table].add(entityId);
       any = true;
     }
@@ -291,7 +284,7 @@ export function rowsToReload(rows: RebuildRows, events: readonly RecordedEvent[]
 }
 
 /** Reads them back (after the batches that wrote them have committed). */
-export async function reloadRebuildRows(db: Db, rows: RebuildRows, wanted: Record<RebuildTable, string[]>): Promise<void> {
+export async function reloadRebuildRows(db: Db, rows: RebuildRows, wanted: Record<BoardTable, string[]>): Promise<void> {
   for (const table of ['incident_board', 'unit_board'] as const) {
     if (wanted[table].length === 0) continue;
     for (const [id, row] of await loadRows(db, table, wanted[table])) rows.set(table, id, row);

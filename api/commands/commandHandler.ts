@@ -71,6 +71,11 @@ function loadedFrom<S>(entry: CachedAggregate): Loaded<S> {
   return loaded;
 }
 
+/** A stream with nothing folded yet. */
+function unfolded<S, C, E extends AnyEvent>(aggregate: Aggregate<S, C, E>): CachedAggregate {
+  return { state: aggregate.decider.initialState(), revision: -1n, lastEventId: '', commands: new Map() };
+}
+
 function foldInto<S, C, E extends AnyEvent>(aggregate: Aggregate<S, C, E>, from: CachedAggregate, events: RecordedEvent[]): CachedAggregate {
   let state = from.state as S;
   for (const recorded of events) {
@@ -100,8 +105,7 @@ export async function load<S, C, E extends AnyEvent>(store: EventStore, aggregat
     }
     cache.forget(streamId);
   }
-  const empty: CachedAggregate = { state: aggregate.decider.initialState(), revision: -1n, lastEventId: '', commands: new Map() };
-  const entry = foldInto(aggregate, empty, await store.readStream(streamId));
+  const entry = foldInto(aggregate, unfolded(aggregate), await store.readStream(streamId));
   if (entry.revision >= 0n) cache.set(streamId, entry);
   return loadedFrom(entry);
 }
@@ -113,9 +117,8 @@ export async function loadWithEvents<S, C, E extends AnyEvent>(
   id: string,
 ): Promise<{ state: S; revision: bigint; events: RecordedEvent[] }> {
   const events = await store.readStream(aggregate.stream(id));
-  let state = aggregate.decider.initialState();
-  for (const recorded of events) state = aggregate.decider.evolve(state, toDomainEvent(recorded) as E);
-  return { state, revision: events.at(-1)?.revision ?? -1n, events };
+  const { state, revision } = foldInto(aggregate, unfolded(aggregate), events);
+  return { state: state as S, revision, events };
 }
 
 /** Drops what this process remembers of a stream, e.g. after personal data in it was erased. */
