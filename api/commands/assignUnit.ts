@@ -4,7 +4,7 @@ import type { CommandMeta } from '../../domain/metadata.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { handleCommand, load } from './commandHandler.ts';
 import { incidents, units } from './aggregates.ts';
-import { StaleRevisionError } from './errors.ts';
+import { refusedForSure, StaleRevisionError } from './errors.ts';
 
 const COMPENSATION_NAMESPACE = '5b1f0c52-8f0e-4c1e-9a57-3f7a4d0e2c11';
 
@@ -75,6 +75,7 @@ export async function assignUnit(
     });
     return { incidentRevision: recorded.revision, unitRevision: reserved.revision, written: reserved.written || recorded.written };
   } catch (error) {
+    if (!refusedForSure(error)) throw error;
     const why = error instanceof Error ? error.message : String(error);
     await handleCommand(
       store,

@@ -1,3 +1,4 @@
+import { DomainError } from '../../domain/errors.ts';
 /** The caller's If-Match no longer matches the stream: someone changed it since they looked (HTTP 412). */
 export class StaleRevisionError extends Error {
   override readonly name = 'StaleRevisionError';
@@ -16,4 +17,13 @@ export class ContendedError extends Error {
   constructor(readonly streamId: string, attempts: number) {
     super(`Too many simultaneous changes to ${streamId}; gave up after ${attempts} attempts. Please try again.`);
   }
+}
+
+/**
+ * Whether a failed step of a two-stream command was a definite refusal, so that undoing the first step is right.
+ * Anything else (a lost connection, a timeout) leaves the outcome unknown — the step may have been written — and
+ * compensating then could undo a change that did happen; the caller's retry with the same command id completes it.
+ */
+export function refusedForSure(error: unknown): boolean {
+  return error instanceof DomainError || error instanceof StaleRevisionError || error instanceof ContendedError;
 }

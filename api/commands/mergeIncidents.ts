@@ -11,6 +11,7 @@ import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import { incidents } from './aggregates.ts';
 import { derivedCommandId } from './assignUnit.ts';
 import { handleCommand, load, loadWithEvents } from './commandHandler.ts';
+import { refusedForSure } from './errors.ts';
 
 /** The caller's check that they may act on both incidents; throws to refuse before anything is written. */
 export type AuthorizePair = (duplicate: IncidentState, primary: IncidentState) => void;
@@ -75,6 +76,7 @@ export async function mergeIncident(
     const absorbed = await handleCommand(store, incidents, primaryId, absorb, correlated);
     return { duplicateRevision: closed.revision, primaryRevision: absorbed.revision };
   } catch (error) {
+    if (!refusedForSure(error)) throw error;
     const why = error instanceof Error ? error.message : String(error);
     await handleCommand(
       store,
@@ -112,6 +114,7 @@ export async function splitIncident(
     const restored = await handleCommand(store, incidents, duplicateId, { type: 'RestoreFromMerge', data: { primaryId } }, correlated);
     return { duplicateRevision: restored.revision, primaryRevision: released.revision };
   } catch (error) {
+    if (!refusedForSure(error)) throw error;
     const why = error instanceof Error ? error.message : String(error);
     const carriedBack = carried(duplicate.events, duplicate.state);
     await handleCommand(

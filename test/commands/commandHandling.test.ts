@@ -152,6 +152,27 @@ describe(`command handling (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})
     expect(incidentView((await load(store, incidents, incidentId)).state)!.units).toEqual([]);
   });
 
+  it('a connection lost while recording the assignment releases nothing; the retry completes the assignment', async () => {
+    const unitId = await registerUnit('E-LOST');
+    const incidentId = await reportTriaged();
+    // The record reaches the store and commits, but its answer is lost with the connection.
+    const flaky: EventStore = Object.create(store);
+    flaky.append = async (streamId, events, expected) => {
+      const result = await store.append(streamId, events, expected);
+      if (events.some((e) => e.type === 'UnitAssignedToIncident')) throw Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' });
+      return result;
+    };
+    const attempt = meta();
+    await expect(assignUnit(flaky, { incidentId, unitId }, attempt)).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+    const unit = await loadWithEvents(store, units, unitId);
+    expect(unit.events.map((e) => e.type)).toEqual(['UnitRegistered', 'UnitDispatched']);
+    // The client retries with the same command id: both halves stand, once each.
+    await assignUnit(store, { incidentId, unitId }, attempt);
+    expect(unitView((await load(store, units, unitId)).state)!.incidentId).toBe(incidentId);
+    expect(incidentView((await load(store, incidents, incidentId)).state)!.units.map((u) => u.unitId)).toEqual([unitId]);
+    expect((await loadWithEvents(store, units, unitId)).events.map((e) => e.type)).toEqual(['UnitRegistered', 'UnitDispatched']);
+  });
+
   it('stale If-Match is refused and writes nothing', async () => {
     const incidentId = await reportTriaged();
     const current = await load(store, incidents, incidentId);
