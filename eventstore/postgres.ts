@@ -11,6 +11,8 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './port.ts';
+import { Coalescer } from './coalescer.ts';
+import { GROUP_APPEND, groupParameters, groupResults, type GroupedAppend } from './groupCommit.ts';
 import { contentHash } from './hashChain.ts';
 import { decodePair, encodePair } from './position.ts';
 import { PollingSubscription } from './pollingSubscription.ts';
@@ -91,6 +93,11 @@ export class PostgresEventStore implements EventStore {
   private announcing: Promise<void> | undefined;
   private announcePending = false;
   private closed = false;
+  /** Appends of concurrent commands written together (group commit); a batch holds each stream once. */
+  private readonly group = new Coalescer<GroupedAppend, AppendResult | undefined>(
+    (batch) => this.writeGroup(batch),
+    (append) => append.streamId,
+  );
 
   constructor(
     private readonly sql: Sql,
@@ -104,12 +111,41 @@ export class PostgresEventStore implements EventStore {
 
   async append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
     this.assertOpen();
-    const result = await this.appendOn(this.sql, streamId, events, expected);
+    validate(streamId, events, expected);
+    if (events.length === 0) return this.checkOnly(this.sql, streamId, expected);
+    const grouped: GroupedAppend = {
+      streamId,
+      expected,
+      events: events.map((e) => ({ id: e.id, type: e.type, data: e.data, metadata: e.metadata, contentHash: contentHash({ ...e, streamId }) })),
+    };
+    // Written with whatever else is appending now; an append the group left unwritten (a conflict, or ids already
+    // stored) is tried on its own, where the second look tells a retry from a conflict.
+    const result = (await this.group.run(grouped)) ?? (await this.appendOn(this.sql, streamId, events, expected));
     if (result.written) {
       this.wake();
       this.announce();
     }
     return result;
+  }
+
+  /** One batch of the group writer: alone, the single-append statement; together, one statement for all. */
+  private async writeGroup(batch: GroupedAppend[]): Promise<Array<AppendResult | undefined>> {
+    if (batch.length === 1) {
+      const [only] = batch as [GroupedAppend];
+      return [await this.appendOn(this.sql, only.streamId, only.events, only.expected, false, only.events)];
+    }
+    let rows: Array<{ a: number; version: string; position: string | null }>;
+    try {
+      rows = await this.sql.unsafe(GROUP_APPEND, groupParameters(batch), { prepare: true });
+    } catch (error) {
+      // One append's stored ids (a retry) fail the whole statement, as would a deadlock with another process's
+      // batch; nothing was written, and each append is tried on its own.
+      if (isUniqueViolation(error) || isDeadlock(error)) return batch.map(() => undefined);
+      throw error;
+    }
+    return groupResults(batch.length, rows).map((r) =>
+      r === undefined ? undefined : { written: true, nextRevision: r.version, ...(r.position !== undefined && { position: r.position }) },
+    );
   }
 
   /**
@@ -232,13 +268,20 @@ export class PostgresEventStore implements EventStore {
     events: EventToAppend[],
     expected: ExpectedRevision,
     inCallerTransaction = false,
+    hashed?: GroupedAppend['events'],
   ): Promise<AppendResult> {
     validate(streamId, events, expected);
     if (events.length === 0) return this.checkOnly(db, streamId, expected);
     // The content hash travels with each event; the events_chain_hash trigger links it to the stream's previous
     // event inside this statement's transaction (migrations/00003_audit).
     const payload = JSON.stringify(
-      events.map((e) => ({ id: e.id, type: e.type, data: e.data ?? null, metadata: e.metadata, contentHash: contentHash({ ...e, streamId }) })),
+      (hashed ?? events).map((e) => ({
+        id: e.id,
+        type: e.type,
+        data: e.data ?? null,
+        metadata: e.metadata,
+        contentHash: 'contentHash' in e ? e.contentHash : contentHash({ ...e, streamId }),
+      })),
     );
     const params = [streamId, payload, String(events.length), ...(typeof expected === 'bigint' ? [expected.toString()] : [])];
     const text = APPEND[typeof expected === 'bigint' ? 'exact' : expected];
@@ -406,4 +449,8 @@ function validate(streamId: string, events: EventToAppend[], expected: ExpectedR
 
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}
+
+function isDeadlock(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '40P01';
 }

@@ -2,7 +2,7 @@ import { v5 as uuidv5 } from 'uuid';
 import { DomainError, incidentLabel, incidentView, unitView, type IncidentState, type UnitState } from '../../domain/index.ts';
 import type { CommandMeta } from '../../domain/metadata.ts';
 import type { EventStore } from '../../eventstore/port.ts';
-import { handleCommand, load } from './commandHandler.ts';
+import { handleCommand, load, loadCached, withFreshOnRefusal, type Loaded } from './commandHandler.ts';
 import { incidents, units } from './aggregates.ts';
 import { refusedForSure, StaleRevisionError } from './errors.ts';
 
@@ -11,6 +11,15 @@ const COMPENSATION_NAMESPACE = '5b1f0c52-8f0e-4c1e-9a57-3f7a4d0e2c11';
 /** A follow-up command's id, derived so that a retried process repeats the same follow-up, not a new one. */
 export function derivedCommandId(commandId: string, purpose: string): string {
   return uuidv5(`${commandId}:${purpose}`, COMPENSATION_NAMESPACE);
+}
+
+type IncidentAndUnit = [Loaded<IncidentState>, Loaded<UnitState>];
+
+/** Both streams, as this process remembers them or (`fresh`) as the store has them now. */
+async function incidentAndUnit(store: EventStore, incidentId: string, unitId: string, fresh: boolean): Promise<IncidentAndUnit> {
+  const how = fresh ? load : loadCached;
+  const [incident, unit] = await Promise.all([how(store, incidents, incidentId), how(store, units, unitId)]);
+  return [incident, unit];
 }
 
 /** The caller's check that they may act on this incident and unit; throws to refuse before anything is written. */
@@ -39,27 +48,34 @@ export async function assignUnit(
 
   // Refuse early (nothing written) when the incident or unit cannot take this assignment as things stand;
   // the authoritative checks still happen at each append below.
-  const [incident, unit] = await Promise.all([load(store, incidents, incidentId), load(store, units, unitId)]);
-  input.authorize?.(incident.state, unit.state);
-  if (incident.revision < 0n) throw new DomainError('not_found', `There is no incident ${incidentLabel(incidentId)}.`);
-  const unitNow = unitView(unit.state)!;
-  if (unit.revision < 0n || !unitNow) throw new DomainError('not_found', `There is no unit ${unitId}.`);
-  const recording = {
-    type: 'RecordUnitAssignment' as const,
-    data: { unitId, agency: unitNow.agency, callSign: unitNow.callSign, unitType: unitNow.unitType },
-  };
-  const alreadyRecorded = incident.revisionOf(meta.commandId) !== undefined;
-  if (!alreadyRecorded) {
-    if (input.ifMatch !== undefined && input.ifMatch !== incident.revision) {
-      throw new StaleRevisionError(incidents.stream(incidentId), input.ifMatch, incident.revision);
-    }
-    incidents.decider.decide(recording, incident.state);
-  }
+  const { incident, unit, unitNow, recording } = await withFreshOnRefusal(
+    () => incidentAndUnit(store, incidentId, unitId, false),
+    () => incidentAndUnit(store, incidentId, unitId, true),
+    ([incident, unit]: IncidentAndUnit) => {
+      input.authorize?.(incident.state, unit.state);
+      if (incident.revision < 0n) throw new DomainError('not_found', `There is no incident ${incidentLabel(incidentId)}.`);
+      const unitNow = unitView(unit.state)!;
+      if (unit.revision < 0n || !unitNow) throw new DomainError('not_found', `There is no unit ${unitId}.`);
+      const recording = {
+        type: 'RecordUnitAssignment' as const,
+        data: { unitId, agency: unitNow.agency, callSign: unitNow.callSign, unitType: unitNow.unitType },
+      };
+      if (incident.revisionOf(meta.commandId) === undefined) {
+        if (input.ifMatch !== undefined && input.ifMatch !== incident.revision) {
+          throw new StaleRevisionError(incidents.stream(incidentId), input.ifMatch, incident.revision);
+        }
+        incidents.decider.decide(recording, incident.state);
+      }
+      return { incident, unit, unitNow, recording };
+    },
+  );
 
   const reserved = await handleCommand(store, units, unitId, { type: 'DispatchUnit', data: { incidentId } }, correlated, { loaded: unit });
   const unitAfter = unitView(reserved.state) ?? unitNow;
   const releaseId = derivedCommandId(meta.commandId, 'release');
-  const released = (await load(store, units, unitId)).revisionOf(releaseId) !== undefined;
+  // A retry (nothing newly written) asks the store whether an earlier attempt was rolled back; a fresh
+  // reservation was just decided on the stream as it stands.
+  const released = (await (reserved.written ? loadCached : load)(store, units, unitId)).revisionOf(releaseId) !== undefined;
   if (released || unitAfter.incidentId !== incidentId) {
     // A retry of an assignment that was already rolled back: report it rather than silently re-running it.
     throw new DomainError('conflict', `The assignment of ${unitAfter.callSign} to ${incidentLabel(incidentId)} was rolled back; assign again.`, {
@@ -108,17 +124,24 @@ export async function changeUnitStatus(
 ): Promise<{ incidentRevision: bigint; unitRevision: bigint; written: boolean }> {
   const { incidentId, unitId, status } = input;
   const correlated: CommandMeta = { ...meta, correlationId: meta.correlationId ?? incidentId };
-  const [incident, unit] = await Promise.all([load(store, incidents, incidentId), load(store, units, unitId)]);
-  input.authorize?.(incident.state, unit.state);
-  if (incident.revision < 0n) throw new DomainError('not_found', `There is no incident ${incidentLabel(incidentId)}.`);
-  if (input.ifMatch !== undefined && input.ifMatch !== incident.revision) {
-    // A retry of a change already (half) made has moved the revision itself: let it finish instead of refusing it.
-    const retry = incident.revisionOf(meta.commandId) !== undefined || unit.revisionOf(meta.commandId) !== undefined;
-    if (!retry) throw new StaleRevisionError(incidents.stream(incidentId), input.ifMatch, incident.revision);
-  }
-  if (!incidentView(incident.state)?.units.some((u) => u.unitId === unitId)) {
-    throw new DomainError('not_found', `Unit ${unitId} is not assigned to ${incidentLabel(incidentId)}.`);
-  }
+  const [incident, unit] = await withFreshOnRefusal(
+    () => incidentAndUnit(store, incidentId, unitId, false),
+    () => incidentAndUnit(store, incidentId, unitId, true),
+    (loaded: IncidentAndUnit) => {
+      const [incident, unit] = loaded;
+      input.authorize?.(incident.state, unit.state);
+      if (incident.revision < 0n) throw new DomainError('not_found', `There is no incident ${incidentLabel(incidentId)}.`);
+      if (input.ifMatch !== undefined && input.ifMatch !== incident.revision) {
+        // A retry of a change already (half) made has moved the revision itself: let it finish instead of refusing it.
+        const retry = incident.revisionOf(meta.commandId) !== undefined || unit.revisionOf(meta.commandId) !== undefined;
+        if (!retry) throw new StaleRevisionError(incidents.stream(incidentId), input.ifMatch, incident.revision);
+      }
+      if (!incidentView(incident.state)?.units.some((u) => u.unitId === unitId)) {
+        throw new DomainError('not_found', `Unit ${unitId} is not assigned to ${incidentLabel(incidentId)}.`);
+      }
+      return loaded;
+    },
+  );
   const unitResult = await handleCommand(
     store,
     units,

@@ -19,6 +19,12 @@ export interface Loaded<S> {
   revision: bigint;
   /** The revision of the last event this command id wrote to the stream, if it wrote any (a retry). */
   revisionOf(commandId: string): bigint | undefined;
+  /**
+   * False when this is what the process remembers of the stream, not checked against the store (loadCached):
+   * an append at its revision is still safe (a stale one conflicts), but a refusal decided on it must be
+   * decided again on a fresh load before it is believed.
+   */
+  fresh: boolean;
 }
 
 export interface CommandResult<S, E> {
@@ -56,11 +62,12 @@ function commandIdOf(event: RecordedEvent): string | undefined {
 /** The fold each Loaded was made from, so a successful append can remember the state it leads to. */
 const foldOf = new WeakMap<object, CachedAggregate>();
 
-function loadedFrom<S>(entry: CachedAggregate): Loaded<S> {
+function loadedFrom<S>(entry: CachedAggregate, fresh: boolean): Loaded<S> {
   const { revision, commands } = entry;
   const loaded: Loaded<S> = {
     state: entry.state as S,
     revision,
+    fresh,
     revisionOf: (commandId) => {
       const at = commands.get(commandId);
       // The map is shared with newer folds of the stream; what lies beyond this fold is not part of it.
@@ -101,13 +108,42 @@ export async function load<S, C, E extends AnyEvent>(store: EventStore, aggregat
     if (events[0]?.id.toLowerCase() === cached.lastEventId) {
       const entry = foldInto(aggregate, cached, events.slice(1));
       if (entry !== cached) cache.set(streamId, entry);
-      return loadedFrom(entry);
+      return loadedFrom(entry, true);
     }
     cache.forget(streamId);
   }
   const entry = foldInto(aggregate, unfolded(aggregate), await store.readStream(streamId));
   if (entry.revision >= 0n) cache.set(streamId, entry);
-  return loadedFrom(entry);
+  return loadedFrom(entry, true);
+}
+
+/**
+ * What this process remembers of the stream, without asking the store; a stream it does not remember is loaded.
+ * Commands decide on it optimistically: the append at its revision is the check (another process's write makes
+ * it conflict, and the command is decided again on a fresh load), so a command on a remembered stream costs one
+ * write and no read. A refusal decided on it is checked again on a fresh load (see `Loaded.fresh`).
+ */
+export async function loadCached<S, C, E extends AnyEvent>(store: EventStore, aggregate: Aggregate<S, C, E>, id: string): Promise<Loaded<S>> {
+  const cached = stateCacheOf(store).get(aggregate.stream(id));
+  return cached ? loadedFrom(cached, false) : load(store, aggregate, id);
+}
+
+/**
+ * Runs `attempt` on what the process remembers of the streams, and once more on fresh loads if it refused (threw)
+ * on remembered ones: a refusal must hold for the streams as they stand, not as this process last saw them.
+ */
+export async function withFreshOnRefusal<L extends Loaded<unknown>[], T>(
+  remembered: () => Promise<L>,
+  fresh: () => Promise<L>,
+  attempt: (loaded: L) => T | Promise<T>,
+): Promise<T> {
+  const loaded = await remembered();
+  if (loaded.every((l) => l.fresh)) return attempt(loaded);
+  try {
+    return await attempt(loaded);
+  } catch {
+    return attempt(await fresh());
+  }
 }
 
 /** The whole stream read and folded, bypassing the cache, for the few commands that need the events themselves. */
@@ -157,15 +193,24 @@ export async function handleCommand<S, C, E extends AnyEvent>(
 ): Promise<CommandResult<S, E>> {
   const streamId = aggregate.stream(id);
   const maxAttempts = options.maxAttempts ?? 8;
+  let loaded = options.loaded ?? (await loadCached(store, aggregate, id));
   for (let attempt = 1; ; attempt++) {
-    const loaded = attempt === 1 && options.loaded ? options.loaded : await load(store, aggregate, id);
-    options.authorize?.(loaded.state);
-    const earlier = loaded.revisionOf(meta.commandId);
-    if (earlier !== undefined) return { state: loaded.state, revision: earlier, events: [], written: false };
-    if (options.ifMatch !== undefined && options.ifMatch !== loaded.revision) {
-      throw new StaleRevisionError(streamId, options.ifMatch, loaded.revision);
+    let newEvents: E[];
+    try {
+      options.authorize?.(loaded.state);
+      const earlier = loaded.revisionOf(meta.commandId);
+      if (earlier !== undefined) return { state: loaded.state, revision: earlier, events: [], written: false };
+      if (options.ifMatch !== undefined && options.ifMatch !== loaded.revision) {
+        throw new StaleRevisionError(streamId, options.ifMatch, loaded.revision);
+      }
+      newEvents = aggregate.decider.decide(command, loaded.state);
+    } catch (error) {
+      // Refused on what this process remembered: the stream may have moved on elsewhere; ask it before refusing.
+      if (loaded.fresh) throw error;
+      loaded = await load(store, aggregate, id);
+      attempt -= 1;
+      continue;
     }
-    const newEvents = aggregate.decider.decide(command, loaded.state);
     if (newEvents.length === 0) return { state: loaded.state, revision: loaded.revision, events: [], written: false };
     try {
       const result = await store.append(
@@ -190,15 +235,16 @@ export async function handleCommand<S, C, E extends AnyEvent>(
       return { state, revision: result.nextRevision, events: result.written ? newEvents : [], written: result.written };
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
-      // Someone else wrote first; what this process remembers of the stream may also be what is wrong
-      // (a store emptied under a running process), so the next attempt folds it afresh.
-      forgetLoaded(store, streamId);
+      // Someone else wrote first. The next load reads what came after the remembered fold, and folds afresh if
+      // the event it remembers is gone (a store emptied or restored under a running process).
       if (options.ifMatch !== undefined) {
         throw new StaleRevisionError(streamId, options.ifMatch, typeof error.actual === 'bigint' ? error.actual : -1n);
       }
       if (attempt >= maxAttempts) throw new ContendedError(streamId, attempt);
-      // Spread retries out so a crowd of writers to one stream does not keep colliding in lockstep.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      // A remembered state that was merely stale is decided again at once; a crowd of writers to one stream is
+      // spread out so it does not keep colliding in lockstep.
+      if (loaded.fresh) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      loaded = await load(store, aggregate, id);
     }
   }
 }

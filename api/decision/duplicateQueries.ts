@@ -6,7 +6,8 @@ const OPEN = ['reported', 'triaged', 'dispatched', 'on_scene'];
 /**
  * Open incidents that look like the same event as `subject`. Read from the board (a moment behind the streams,
  * which is fine for a warning); the rule itself is pure (domain/decision/duplicates.ts). A rough box around the
- * place keeps the read small; the exact distance is the rule's.
+ * place keeps the read small, and only open incidents come back (a busy spot collects hundreds of closed ones);
+ * the exact distance is the rule's.
  */
 export async function likelyDuplicates(sql: Sql, subject: DuplicateSubject, rules: DuplicateRules = DEFAULT_DUPLICATE_RULES): Promise<LikelyDuplicate[]> {
   const dLat = rules.distanceM / 111_000 + 0.001;
@@ -20,7 +21,9 @@ export async function likelyDuplicates(sql: Sql, subject: DuplicateSubject, rule
      where id <> ${subject.id}
        and lat between ${subject.location.lat - dLat} and ${subject.location.lat + dLat}
        and lng between ${subject.location.lng - dLng} and ${subject.location.lng + dLng}
-       and reported_at between ${from}::timestamptz and ${to}::timestamptz`;
+       and reported_at between ${from}::timestamptz and ${to}::timestamptz
+       and status = any(${OPEN}::text[])
+       and coordination ->> 'mergedInto' is null`;
   return findDuplicates(
     subject,
     rows.map((r) => ({

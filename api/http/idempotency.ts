@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { v5 as uuidv5 } from 'uuid';
-import { Coalescer } from './coalescer.ts';
+import { Coalescer } from '../../eventstore/coalescer.ts';
 import { HttpProblem } from './problem.ts';
 
 /** Fixed forever: a retry must derive the same command id as the original request did. */
@@ -134,11 +134,15 @@ function makeWriters(sql: Sql) {
       return items.map((i) => written.has(keyOf(i)));
     }, keyOf),
     settles: new Coalescer<Settling, boolean>(async (items) => {
-      const rows = JSON.stringify(items.map((i) => ({ actor: i.actor, key: i.key, status: i.response.status, headers: i.response.headers, body: i.response.body ?? null })));
+      // Arrays, not a JSON record set: the planner guesses unnest() of a parameter at 10 rows (or knows its
+      // length) and probes the primary key per item; its guess of 100 rows for json_to_recordset made it scan the
+      // whole table instead, a cost that grew with every key ever stored.
       const updated = await sql<Array<{ actor: string; key: string }>>`
         update idempotency_keys k
-           set status_code = i.status, headers = i.headers, body = i.body
-          from json_to_recordset(${rows}::text::json) as i(actor text, key text, status integer, headers jsonb, body jsonb)
+           set status_code = i.status, headers = i.headers::jsonb, body = i.body::jsonb
+          from unnest(${items.map((i) => i.actor)}::text[], ${items.map((i) => i.key)}::text[], ${items.map((i) => i.response.status)}::int[],
+                      ${items.map((i) => JSON.stringify(i.response.headers))}::text[], ${items.map((i) => JSON.stringify(i.response.body ?? null))}::text[])
+               as i(actor, key, status, headers, body)
          where k.actor = i.actor and k.key = i.key and k.status_code = ${PENDING}
         returning k.actor, k.key`;
       const written = new Set(updated.map(keyOf));

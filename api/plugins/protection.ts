@@ -1,5 +1,5 @@
 // Security headers and rate limits for every route.
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync } from 'fastify';
 import { HttpProblem } from '../http/problem.ts';
@@ -10,12 +10,16 @@ export interface ProtectionOptions {
 }
 
 const protection: FastifyPluginAsync<ProtectionOptions> = async (app, options) => {
-  await app.register(helmet, {
+  // helmet itself, built once: the Fastify wrapper built the middleware again, directives parsed, on every request.
+  const securityHeaders = helmet({
     // Tiles come from a configurable server and the map draws them on a canvas: images may be cross-origin.
     crossOriginResourcePolicy: { policy: 'same-site' },
     contentSecurityPolicy: {
       directives: { 'img-src': ["'self'", 'data:', 'blob:', 'https:'], 'connect-src': ["'self'", 'ws:', 'wss:'] },
     },
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
   });
   await app.register(rateLimit, {
     global: true,

@@ -1,6 +1,7 @@
-import { initialTransition, transition } from 'xstate';
+import { initialTransition } from 'xstate';
 import { incidentTypeInfo, UNIT_TYPES } from '../catalog.ts';
 import type { Decider } from '../decider.ts';
+import { nextSnapshot } from '../machineTransition.ts';
 import { DomainError } from '../errors.ts';
 import {
   compact,
@@ -57,7 +58,7 @@ export const ASSIGNMENT_STATUS_WORDS: Record<AssignmentStatus, string> = {
 type CommandOf<T extends IncidentCommand['type']> = Extract<IncidentCommand, { type: T }>;
 
 function evolve(state: IncidentState, event: IncidentEvent): IncidentState {
-  return transition(incidentMachine, state, event)[0];
+  return nextSnapshot(incidentMachine, state, event);
 }
 
 export const incidentDecider: Decider<IncidentState, IncidentCommand, IncidentEvent> = {
@@ -67,7 +68,6 @@ export const incidentDecider: Decider<IncidentState, IncidentCommand, IncidentEv
     if (!Object.hasOwn(INCIDENT_COMMAND_WORDS, command?.type)) {
       throw new DomainError('invalid_payload', `Unknown incident command ${JSON.stringify(command?.type)}.`, { field: 'type' });
     }
-    const allowed = allowedIncidentCommands(state);
     try {
       // State first, so a dispatcher acting on a closed incident hears "it is closed", not a field error.
       if (!incidentAccepts(state, command.type)) throw stateRejection(state, command.type);
@@ -77,6 +77,7 @@ export const incidentDecider: Decider<IncidentState, IncidentCommand, IncidentEv
     } catch (error) {
       // Every refusal tells the client where the incident stands and what it may do instead.
       if (error instanceof DomainError) {
+        const allowed = allowedIncidentCommands(state);
         throw new DomainError(error.code, error.message, { state: incidentStateName(state), allowed, command: command.type, ...error.details });
       }
       throw error;

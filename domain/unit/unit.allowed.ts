@@ -81,7 +81,12 @@ const PROBES: Record<UnitCommandType, readonly UnitEvent[]> = {
 
 /** Commands the current state accepts at all; payload rules may still refuse one of them. */
 export function allowedUnitCommands(state: UnitState): UnitCommandType[] {
-  return (Object.keys(PROBES) as UnitCommandType[]).filter((c) => PROBES[c].some((e) => state.can(e)));
+  return (Object.keys(PROBES) as UnitCommandType[]).filter((c) => unitAccepts(state, c));
+}
+
+/** Whether the current state accepts the command at all (one of allowedUnitCommands, without listing them all). */
+export function unitAccepts(state: UnitState, command: UnitCommandType): boolean {
+  return Object.hasOwn(PROBES, command) && PROBES[command].some((e) => state.can(e));
 }
 
 export function unitLabel(state: UnitState): string {

@@ -1,6 +1,7 @@
-import { initialTransition, transition } from 'xstate';
+import { initialTransition } from 'xstate';
 import { UNIT_TYPES } from '../catalog.ts';
 import type { Decider } from '../decider.ts';
+import { nextSnapshot } from '../machineTransition.ts';
 import { DomainError } from '../errors.ts';
 import { ASSIGNED_UNIT_STATUSES, type AssignedUnitStatus } from '../incident/incident.events.ts';
 import { incidentLabel } from '../incident/incident.label.ts';
@@ -15,6 +16,7 @@ import {
   unitLabel,
   unitReadiness,
   unitStateRejection,
+  unitAccepts,
   unitStatusEvent,
   type UnitState,
 } from './unit.allowed.ts';
@@ -36,7 +38,7 @@ export const UNIT_LIMITS = {
 type CommandOf<T extends UnitCommand['type']> = Extract<UnitCommand, { type: T }>;
 
 function evolve(state: UnitState, event: UnitEvent): UnitState {
-  return transition(unitMachine, state, event)[0];
+  return nextSnapshot(unitMachine, state, event);
 }
 
 export const unitDecider: Decider<UnitState, UnitCommand, UnitEvent> = {
@@ -46,9 +48,8 @@ export const unitDecider: Decider<UnitState, UnitCommand, UnitEvent> = {
     if (!Object.hasOwn(UNIT_COMMAND_WORDS, command?.type)) {
       throw new DomainError('invalid_payload', `Unknown unit command ${JSON.stringify(command?.type)}.`, { field: 'type' });
     }
-    const allowed = allowedUnitCommands(state);
     try {
-      if (!allowed.includes(command.type)) throw unitStateRejection(state, command.type);
+      if (!unitAccepts(state, command.type)) throw unitStateRejection(state, command.type);
       const events = candidateEvents(command, state);
       // Explicit because XState ignores an event no state handles: a silent no-op must never be stored.
       let current = state;
@@ -63,7 +64,7 @@ export const unitDecider: Decider<UnitState, UnitCommand, UnitEvent> = {
           state: state.value,
           readiness: unitReadiness(state),
           assignment: unitAssignment(state),
-          allowed,
+          allowed: allowedUnitCommands(state),
           command: command.type,
           ...error.details,
         });

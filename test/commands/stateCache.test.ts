@@ -47,14 +47,14 @@ const status = (to: 'out_of_service' | 'available'): Readiness =>
   to === 'out_of_service' ? { type: 'MarkOutOfService', data: { reason: 'maintenance' } } : { type: 'ReturnToService', data: {} };
 
 describe(`the command side's folded streams (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})`, () => {
-  it('reads only the events after the last fold, and folds to the same state as the whole stream', async () => {
+  it('decides on the remembered fold without reading, and folds to the same state as the whole stream', async () => {
     const { store: watched, reads } = recording(store);
     const unitId = await registered(watched, 'A-CACHE-1');
     for (let i = 0; i < 6; i++) await handleCommand(watched, units, unitId, status(i % 2 === 0 ? 'out_of_service' : 'available'), meta('s', 'supervisor', 'ems'));
     const mine = reads.filter((r) => r.streamId === unitStream(unitId));
-    // The register found no stream; every later command read from the last event it had folded (to check it is
-    // still there), never the whole stream again.
-    expect(mine.map((r) => r.from)).toEqual([0n, 0n, 1n, 2n, 3n, 4n, 5n]);
+    // The register found no stream; every later command decided on what the process remembered and let its
+    // append at that revision be the check: no read at all.
+    expect(mine.map((r) => r.from)).toEqual([0n]);
     const cached = await load(watched, units, unitId);
     const whole = await loadWithEvents(store, units, unitId);
     expect(cached.revision).toBe(6n);
@@ -72,6 +72,31 @@ describe(`the command side's folded streams (${process.env.DATABASE_URL ? 'postg
     expect(unitView(seen.state)!.readiness).toBe('out_of_service');
     // Deciding on the stale fold would mark it out of service a second time; the fresh fold refuses that.
     await expect(handleCommand(store, units, unitId, status('out_of_service'), meta('s', 'supervisor', 'ems'))).rejects.toThrow();
+    await other.close();
+  });
+
+  it('a refusal decided on a stale memory is checked against the store before it is believed', async () => {
+    const { store: watched, reads } = recording(store);
+    const unitId = await registered(watched, 'A-CACHE-5');
+    const other = new PostgresEventStore(db.sql);
+    await handleCommand(other, units, unitId, status('out_of_service'), meta('s2', 'supervisor', 'ems'));
+    reads.length = 0;
+    // This process still remembers the unit in service, where returning it to service is refused; the store says
+    // it is out of service, where it is allowed.
+    const returned = await handleCommand(watched, units, unitId, status('available'), meta('s', 'supervisor', 'ems'));
+    expect(returned).toMatchObject({ written: true, revision: 2n });
+    expect(reads).toHaveLength(1);
+    await other.close();
+  });
+
+  it('a change decided on a stale memory conflicts at the append and is decided again on the stream as it is', async () => {
+    const unitId = await registered(store, 'A-CACHE-6');
+    const other = new PostgresEventStore(db.sql);
+    await handleCommand(other, units, unitId, status('out_of_service'), meta('s2', 'supervisor', 'ems'));
+    // Remembered in service, so marking it out of service looks allowed; the append at revision 0 conflicts and
+    // the fresh fold refuses it: it is already out of service.
+    await expect(handleCommand(store, units, unitId, status('out_of_service'), meta('s', 'supervisor', 'ems'))).rejects.toThrow(/out of service/i);
+    expect((await loadWithEvents(store, units, unitId)).events).toHaveLength(2);
     await other.close();
   });
 

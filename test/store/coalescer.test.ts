@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Coalescer } from '../../api/http/coalescer.ts';
+import { Coalescer } from '../../eventstore/coalescer.ts';
 
 describe('Coalescer', () => {
   it('sends the first item at once, and what arrives meanwhile together in the next batch, answering each in order', async () => {
