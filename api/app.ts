@@ -20,6 +20,7 @@ import coordination from './plugins/coordination.ts';
 import incidents from './plugins/incidents.ts';
 import importRoutes from './import/plugin.ts';
 import ingest from './plugins/ingest.ts';
+import type { FeedRow } from './live/feedQueries.ts';
 import live from './plugins/live.ts';
 import protection from './plugins/protection.ts';
 import queries from './plugins/queries.ts';
@@ -95,7 +96,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(live, {
     sql,
     listen: options.listen ?? storeKind === 'postgres',
-    ...(projector && { onCommitted: (listener: (info: { toSeq: number }) => void) => projector.onCommitted(listener) }),
+    ...(projector && {
+      onCommitted: (listener: (info: { toSeq: number; changes: readonly FeedRow[] }) => void) =>
+        projector.onCommitted(({ toSeq, changes }) => listener({ toSeq, changes: changes as FeedRow[] })),
+    }),
   });
   // Last: its catch-all serves the app's HTML for every path no API route claimed.
   if (options.web !== false) await app.register(web, options.web ?? {});

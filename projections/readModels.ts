@@ -39,6 +39,24 @@ export interface AppliedBatch {
   lastPosition: LogPosition;
   incidentsWritten: number;
   unitsWritten: number;
+  /** The new event_log rows, each with its board row as the batch left it (what the live feed sends). */
+  changes: CommittedChange[];
+}
+
+/** One applied event as the live feed reads it back from event_log and the boards, without reading it back. */
+export interface CommittedChange {
+  position: number;
+  entity: string;
+  entityId: string;
+  incidentId: string | null;
+  type: string;
+  data: unknown;
+  actor: string | null;
+  occurredAt: Date;
+  /** The incident's board row (incident events), as `select *` returns it. */
+  incident?: Record<string, unknown>;
+  /** The unit's board row (unit events). */
+  unit?: Record<string, unknown>;
 }
 
 function populate(table: string, columns: readonly string[]): string {
@@ -56,6 +74,9 @@ function upsert(table: string, columns: readonly string[]): string {
 const INSERT_EVENT_LOG = populate('event_log', EVENT_LOG_COLUMNS);
 const UPSERT_INCIDENTS = upsert('incident_board', INCIDENT_BOARD_COLUMNS);
 const UPSERT_UNITS = upsert('unit_board', UNIT_BOARD_COLUMNS);
+// The live batch's upserts also hand back the rows as stored, typed as any `select *` of them is.
+const UPSERT_INCIDENTS_RETURNING = `${UPSERT_INCIDENTS} returning *`;
+const UPSERT_UNITS_RETURNING = `${UPSERT_UNITS} returning *`;
 
 async function loadRows<Row>(tx: Db | Tx, table: BoardTable, ids: string[]): Promise<Map<string, Row>> {
   const rows = new Map<string, Row>();
@@ -70,29 +91,60 @@ async function loadRows<Row>(tx: Db | Tx, table: BoardTable, ids: string[]): Pro
   return rows;
 }
 
+/** Statements the caller wants in the same round trips as the batch's own (the checkpoint fence and write). */
+export interface Alongside {
+  /** Sent with the batch's reads; awaited (and so checked) before anything is written. */
+  reads?: () => Promise<unknown>;
+  /** Sent with the batch's writes, once the batch is folded and its last seq and position are known. */
+  writes?: (result: AppliedBatch) => Promise<unknown>;
+}
+
+/** Statements sent together and awaited in order: one round trip, and a failure still stops at its own step. */
+async function inOrder(steps: Array<[Promise<unknown> | undefined, (() => unknown) | undefined]>): Promise<void> {
+  // Every one gets a handler now, so one that fails while an earlier one is awaited is not an unhandled rejection;
+  // awaiting it below still throws.
+  for (const [promise] of steps) promise?.catch(() => {});
+  for (const [promise, after] of steps) {
+    await promise;
+    await after?.();
+  }
+}
+
 /**
  * Applies events (in log order) to event_log, incident_board and unit_board inside the caller's transaction.
  * `afterSeq` is the seq of the last event already applied; new events continue from it. Rows are folded in
- * memory and written once per id, so a batch costs a handful of statements whatever its size.
+ * memory and written once per id, so a batch costs a handful of statements whatever its size, sent in two round
+ * trips: the reads (with the caller's fence), then the writes (with the caller's checkpoint).
  */
 export async function applyBatch(
   tx: Tx,
   events: readonly RecordedEvent[],
   afterSeq: number,
-  options: { fault?: FaultHook } = {},
+  options: { fault?: FaultHook; alongside?: Alongside } = {},
 ): Promise<AppliedBatch> {
   const last = events.at(-1);
   if (!last) throw new Error('applyBatch needs at least one event');
-  const fault = options.fault;
+  const { fault, alongside } = options;
 
   // The checkpoint already guarantees exactly-once; this catches a store that redelivers, or a checkpoint
-  // restored from an older backup than the tables.
+  // restored from an older backup than the tables. The boards are read for every aggregate of the batch at the
+  // same time (a redelivered event's aggregate is read for nothing, which is rare).
   const ids = [...new Set(events.map((e) => e.id))];
-  const known = await query<Array<{ id: string; seq: string }>>(
+  const aggregates = { incident: new Set<string>(), unit: new Set<string>() };
+  for (const event of events) {
+    const { entity, entityId } = entityOf(event.streamId);
+    if (entity === 'incident' || entity === 'unit') aggregates[entity].add(entityId);
+  }
+  const fence = alongside?.reads?.();
+  const knownRead = query<Array<{ id: string; seq: string }>>(
     tx,
     'select event_id::text as id, seq::text as seq from event_log where event_id = any($1::uuid[])',
     [ids],
   );
+  const incidentsRead = loadRows<IncidentBoardRow>(tx, 'incident_board', [...aggregates.incident]);
+  const unitsRead = loadRows<UnitBoardRow>(tx, 'unit_board', [...aggregates.unit]);
+  await inOrder([[fence, undefined], [knownRead, undefined], [incidentsRead, undefined], [unitsRead, undefined]]);
+  const [known, incidents, units] = await Promise.all([knownRead, incidentsRead, unitsRead]);
   const skip = new Set(known.map((k) => k.id));
 
   const fresh: ProjectedEvent[] = [];
@@ -110,34 +162,52 @@ export async function applyBatch(
     lastPosition: last.position,
     incidentsWritten: 0,
     unitsWritten: 0,
+    changes: [],
   };
-  if (fresh.length === 0) return result;
-
-  const incidentIds = new Set<string>();
-  const unitIds = new Set<string>();
-  for (const e of fresh) {
-    if (e.entity === 'incident') incidentIds.add(e.entityId);
-    else if (e.entity === 'unit') unitIds.add(e.entityId);
+  if (fresh.length === 0) {
+    await alongside?.writes?.(result);
+    return result;
   }
-  const [incidents, units] = await Promise.all([
-    loadRows<IncidentBoardRow>(tx, 'incident_board', [...incidentIds]),
-    loadRows<UnitBoardRow>(tx, 'unit_board', [...unitIds]),
-  ]);
+
   const touched = emptyTouched();
   const stored = (table: BoardTable, id: string) => (table === 'incident_board' ? incidents.get(id) : units.get(id));
   for (const [index, e] of fresh.entries()) {
     if (fault) await fault({ stage: 'event', index, event: e });
     foldEvent(e, touched, stored);
   }
-
-  await query(tx, INSERT_EVENT_LOG, [JSON.stringify(fresh.map(eventLogRow))]);
-  if (fault) await fault({ stage: 'event_log' });
-  if (touched.incident_board.size > 0) await query(tx, UPSERT_INCIDENTS, [JSON.stringify([...touched.incident_board.values()])]);
-  if (fault) await fault({ stage: 'incident_board' });
-  if (touched.unit_board.size > 0) await query(tx, UPSERT_UNITS, [JSON.stringify([...touched.unit_board.values()])]);
-  if (fault) await fault({ stage: 'unit_board' });
   result.incidentsWritten = touched.incident_board.size;
   result.unitsWritten = touched.unit_board.size;
+
+  const logWrite = query(tx, INSERT_EVENT_LOG, [JSON.stringify(fresh.map(eventLogRow))]);
+  const incidentsWrite =
+    touched.incident_board.size > 0 ? query<Array<Record<string, unknown>>>(tx, UPSERT_INCIDENTS_RETURNING, [JSON.stringify([...touched.incident_board.values()])]) : undefined;
+  const unitsWrite =
+    touched.unit_board.size > 0 ? query<Array<Record<string, unknown>>>(tx, UPSERT_UNITS_RETURNING, [JSON.stringify([...touched.unit_board.values()])]) : undefined;
+  const callerWrites = alongside?.writes?.(result);
+  await inOrder([
+    [logWrite, fault && (() => fault({ stage: 'event_log' }))],
+    [incidentsWrite, fault && (() => fault({ stage: 'incident_board' }))],
+    [unitsWrite, fault && (() => fault({ stage: 'unit_board' }))],
+    [callerWrites, undefined],
+  ]);
+  const boards = {
+    incident: new Map((incidentsWrite ? await incidentsWrite : []).map((r) => [String(r.id), r])),
+    unit: new Map((unitsWrite ? await unitsWrite : []).map((r) => [String(r.id), r])),
+  };
+  result.changes = fresh.map((e) => {
+    const row = e.entity === 'incident' || e.entity === 'unit' ? boards[e.entity].get(e.entityId) : undefined;
+    return {
+      position: e.seq,
+      entity: e.entity,
+      entityId: e.entityId,
+      incidentId: e.incidentId,
+      type: e.type,
+      data: e.data,
+      actor: e.actor,
+      occurredAt: new Date(e.occurredAt),
+      ...(row && { [e.entity]: row }),
+    };
+  });
   return result;
 }
 
@@ -256,6 +326,7 @@ export function prepareRebuildBatch(
       lastPosition: last.position,
       incidentsWritten: touched.incident_board.size,
       unitsWritten: touched.unit_board.size,
+      changes: [],
     },
     eventLog: JSON.stringify(fresh.map(eventLogRow)),
     incidents: touched.incident_board.size > 0 ? JSON.stringify([...touched.incident_board.values()]) : undefined,

@@ -1,7 +1,7 @@
 import type { EventStore, LogPosition, RecordedEvent } from '../eventstore/port.ts';
 import { ensureCheckpoint, lockCheckpoint, ORIGIN, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { checkAdvisoryLocks, openLockSession, projectionLocks, releaseAdvisoryLock, tryAdvisoryLock, type LockSession } from './lock.ts';
-import { applyBatch, query, restoreReadModelIndexes, type Db, type FaultHook } from './readModels.ts';
+import { applyBatch, query, restoreReadModelIndexes, type CommittedChange, type Db, type FaultHook } from './readModels.ts';
 
 /** The PostgreSQL channel on which a committed batch's seq is announced to every process. */
 export const FEED_CHANNEL = 'cbd_feed';
@@ -38,6 +38,8 @@ export interface CommittedBatch {
   /** Events the batch added. */
   events: number;
   position: LogPosition;
+  /** What the batch added, as the live feed would read it back (so a feed in this process need not). */
+  changes: CommittedChange[];
 }
 
 export type ProjectorRole = 'starting' | 'active' | 'standby' | 'stopped';
@@ -308,18 +310,29 @@ class ProjectorRunner implements Projector {
   private async commit(batch: RecordedEvent[]): Promise<void> {
     const from = this.current;
     const fault = this.fault;
-    const { next, applied } = await this.sql.begin(async (tx) => {
-      await lockCheckpoint(tx, this.name, from);
-      const result = await applyBatch(tx, batch, from.seq, fault ? { fault } : {});
-      const next: Checkpoint = { position: result.lastPosition, seq: result.lastSeq };
-      if (fault) await fault({ stage: 'checkpoint' });
-      await writeCheckpoint(tx, this.name, next);
-      // Inside the transaction: PostgreSQL delivers it at commit, and never for a batch that rolled back.
-      if (this.listen && result.applied > 0) await query(tx, 'select pg_notify($1, $2)', [FEED_CHANNEL, String(next.seq)]);
-      return { next, applied: result.applied };
+    const { next, applied, changes } = await this.sql.begin(async (tx) => {
+      // Read models are derived from the log and their checkpoint commits with them: a batch lost with a crash of
+      // the database server is applied again from the checkpoint before it. Their commit need not wait for the disk.
+      const asyncCommit = query(tx, 'set local synchronous_commit = off');
+      let next: Checkpoint = from;
+      const result = await applyBatch(tx, batch, from.seq, {
+        ...(fault && { fault }),
+        alongside: {
+          reads: () => Promise.all([asyncCommit, lockCheckpoint(tx, this.name, from)]),
+          writes: async (applied) => {
+            next = { position: applied.lastPosition, seq: applied.lastSeq };
+            if (fault) await fault({ stage: 'checkpoint' });
+            const writes: Array<Promise<unknown>> = [writeCheckpoint(tx, this.name, next)];
+            // Inside the transaction: PostgreSQL delivers it at commit, and never for a batch that rolled back.
+            if (this.listen && applied.applied > 0) writes.push(query(tx, 'select pg_notify($1, $2)', [FEED_CHANNEL, String(next.seq)]));
+            await Promise.all(writes);
+          },
+        },
+      });
+      return { next, applied: result.applied, changes: result.changes };
     });
     this.current = next;
-    if (applied > 0) this.emit({ toSeq: next.seq, events: applied, position: next.position });
+    if (applied > 0) this.emit({ toSeq: next.seq, events: applied, position: next.position, changes });
     for (const wake of this.commitWaiters) wake();
   }
 

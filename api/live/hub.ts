@@ -142,13 +142,21 @@ export class LiveHub {
     this.stopHooks.push(hook);
   }
 
-  /** Something may have been committed (up to `toSeq`, when the waker knows). Cheap to call often. */
-  wake(toSeq?: number): void {
+  /**
+   * Something may have been committed (up to `toSeq`, when the waker knows). Cheap to call often. A projector in
+   * this process hands over what it just committed (`changes`): when they follow on from what was sent last, they
+   * go out at once, without reading them back.
+   */
+  wake(toSeq?: number, changes?: readonly FeedRow[]): void {
     if (this.stopped || !this.started) return;
     if (toSeq !== undefined && toSeq <= this.lastSeq) return;
     if (this.pumping) {
       this.pumpAgain = true;
       return;
+    }
+    if (changes && changes.length > 0 && changes[0]!.position === this.lastSeq + 1) {
+      this.deliver(changes);
+      if (toSeq === undefined || toSeq <= this.lastSeq) return;
     }
     this.pumping = this.pump()
       .catch((error: unknown) => this.log.error({ err: error }, 'live feed: reading event_log failed; will retry on the next wake-up'))
@@ -170,22 +178,27 @@ export class LiveHub {
       for (;;) {
         const rows = await readChanges(this.sql, this.lastSeq, this.pageSize);
         if (this.stopped) return;
-        // One write per client per page instead of one per change: each change stays its own message, but the
-        // frames queue in the corked socket and leave together (50 clients × 500 changes/s was 25k writes/s).
-        const corked = this.corkAll();
-        const sentTo = new Set<Connection>();
-        this.corkedSends = sentTo;
-        try {
-          for (const row of rows) this.fanOut(row);
-        } finally {
-          this.corkedSends = undefined;
-          for (const socket of corked) socket.uncork();
-        }
-        // Too slow is judged once the page has left: what a healthy client's socket took is no longer buffered.
-        for (const connection of sentTo) this.cutIfSlow(connection);
+        this.deliver(rows);
         if (rows.length < this.pageSize) break;
       }
     } while (this.pumpAgain && !this.stopped);
+  }
+
+  /** Fans a page of changes out to every live client. */
+  private deliver(rows: readonly FeedRow[]): void {
+    // One write per client per page instead of one per change: each change stays its own message, but the
+    // frames queue in the corked socket and leave together (50 clients × 500 changes/s was 25k writes/s).
+    const corked = this.corkAll();
+    const sentTo = new Set<Connection>();
+    this.corkedSends = sentTo;
+    try {
+      for (const row of rows) this.fanOut(row);
+    } finally {
+      this.corkedSends = undefined;
+      for (const socket of corked) socket.uncork();
+    }
+    // Too slow is judged once the page has left: what a healthy client's socket took is no longer buffered.
+    for (const connection of sentTo) this.cutIfSlow(connection);
   }
 
   private corkAll(): Socket[] {

@@ -5,6 +5,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Sql } from 'postgres';
 import { Type } from 'typebox';
 import { FEED_CHANNEL } from '../../projections/runner.ts';
+import type { FeedRow } from '../live/feedQueries.ts';
 import { LiveHub, type HubOptions } from '../live/hub.ts';
 import type { LiveUser } from '../live/messages.ts';
 import { actorFromUpgrade, issueTicket } from '../live/tickets.ts';
@@ -14,7 +15,7 @@ import { Closed, problems } from '../http/schemas.ts';
 export interface LiveOptions {
   sql: Sql;
   /** In-process wake-up after the projector commits a batch (embedded mode and same-process runners). */
-  onCommitted?: (listener: (info: { toSeq: number | bigint }) => void) => () => void;
+  onCommitted?: (listener: (info: { toSeq: number | bigint; changes?: readonly FeedRow[] }) => void) => () => void;
   /** Use PostgreSQL LISTEN cbd_feed to hear other processes' projectors (real PostgreSQL only). */
   listen: boolean;
   /** Tuning; defaults suit production (see HubOptions). */
@@ -54,7 +55,7 @@ const live: FastifyPluginAsync<LiveOptions> = async (app, options) => {
   }
   app.addHook('preClose', async () => hub.stop());
 
-  if (options.onCommitted) hub.onStop(options.onCommitted(({ toSeq }) => hub.wake(Number(toSeq))));
+  if (options.onCommitted) hub.onStop(options.onCommitted(({ toSeq, changes }) => hub.wake(Number(toSeq), changes)));
   if (options.listen) {
     const { unlisten } = await options.sql.listen(FEED_CHANNEL, (payload) => {
       const seq = Number(payload);

@@ -129,6 +129,34 @@ describe('live feed', () => {
     await client.close();
   });
 
+  it('sends what the projector in this process hands over exactly as a reader of event_log would send it', async () => {
+    const unit = await registerUnit('fire', 'engine');
+    const { client: live, hello } = await connect('admin');
+    const id = await report('dispatcher.fire', 'fire', { description: 'Smoke from a shop' });
+    await command('dispatcher.fire', `/api/incidents/${id}/triage`, { priority: 1 });
+    await command('dispatcher.fire', `/api/incidents/${id}/assignments`, { unitId: unit });
+    for (const status of ['en_route', 'on_scene']) await command('supervisor.fire', `/api/incidents/${id}/units/${unit}/status`, { status });
+    await command('dispatcher.fire', `/api/incidents/${id}/notes`, { text: 'Extinguished' });
+    const end = await head();
+    await live.untilPosition(end);
+    // The same changes read back from event_log and the boards by a client catching up from the same position.
+    const { client: reader } = await connect('admin', { since: hello.position });
+    await reader.untilPosition(end);
+    const handed = live.changes().filter((c) => c.position <= end);
+    const read = reader.changes().filter((c) => c.position <= end);
+    const withoutBoards = (c: (typeof handed)[number]) => ({ ...c, incident: undefined, unit: undefined });
+    expect(handed.map(withoutBoards)).toEqual(read.map(withoutBoards));
+    // A reader sees each board row as it is now; the live client got it as each batch left it, so their last
+    // changes of each record must agree.
+    for (const key of ['incident', 'unit'] as const) {
+      const lastOf = (changes: typeof handed) => changes.filter((c) => c[key] !== undefined).at(-1)?.[key];
+      expect(lastOf(handed)).toBeDefined();
+      expect(lastOf(handed)).toEqual(lastOf(read));
+    }
+    await live.close();
+    await reader.close();
+  });
+
   it('replays exactly the missed changes to a client reconnecting with since, then continues live', async () => {
     const { client: first } = await connect('auditor');
     const id = await report('dispatcher.police', 'public_order');
