@@ -96,10 +96,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(live, {
     sql,
     listen: options.listen ?? storeKind === 'postgres',
-    ...(projector && {
-      onCommitted: (listener: (info: { toSeq: number; changes: readonly FeedRow[] }) => void) =>
-        projector.onCommitted(({ toSeq, changes }) => listener({ toSeq, changes: changes as FeedRow[] })),
-    }),
+    ...(projector && { onCommitted: (listener: (info: { toSeq: number; changes: readonly FeedRow[] }) => void) => projector.onCommitted(listener) }),
   });
   // Last: its catch-all serves the app's HTML for every path no API route claimed.
   if (options.web !== false) await app.register(web, options.web ?? {});

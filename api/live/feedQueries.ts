@@ -1,18 +1,11 @@
 import type { Sql } from 'postgres';
+import type { CommittedChange } from '../../projections/readModels.ts';
 
-/** One event_log row with the current board rows it concerns, as the feed reads it. */
-export interface FeedRow {
-  position: number;
-  entity: 'incident' | 'unit';
-  entityId: string;
-  incidentId: string | null;
-  type: string;
-  data: unknown;
-  actor: string | null;
-  occurredAt: Date;
-  incident?: Record<string, unknown>;
-  unit?: Record<string, unknown>;
-}
+/**
+ * One event_log row with the current board row it concerns, as the feed reads it (or as the projector in this
+ * process hands it over: the same shape).
+ */
+export type FeedRow = CommittedChange;
 
 interface EventLogRow {
   seq: string;

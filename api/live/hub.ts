@@ -243,7 +243,7 @@ export class LiveHub {
     return {
       type: 'change',
       position: row.position,
-      entity: row.entity,
+      entity: row.entity as ChangeMessage['entity'],
       id: row.entityId,
       incidentId: row.incidentId,
       eventType: row.type,
