@@ -43,6 +43,16 @@ export interface LikelyDuplicate {
   minutesApart: number;
 }
 
+/** How many likely duplicates a dispatcher is shown: the nearest ones (a storm of calls about one fire is one list, not hundreds). */
+export const DUPLICATES_SHOWN = 10;
+
+/** Every type that can describe the same event as `type`, itself included. */
+export function typesCompatibleWith(type: string, rules: DuplicateRules = DEFAULT_DUPLICATE_RULES): string[] {
+  const types = new Set<string>([type]);
+  for (const group of rules.compatible) if ((group as readonly string[]).includes(type)) for (const t of group) types.add(t);
+  return [...types];
+}
+
 export function compatibleTypes(a: string, b: string, rules: DuplicateRules = DEFAULT_DUPLICATE_RULES): boolean {
   if (a === b) return true;
   return rules.compatible.some((group) => (group as readonly string[]).includes(a) && (group as readonly string[]).includes(b));

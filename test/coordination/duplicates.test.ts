@@ -1,7 +1,7 @@
 // Acceptance 3: a likely duplicate is flagged within the distance and time window and not outside it; merge then
 // split restores both incidents as they were, and both moves are events in their histories.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DUPLICATE_RULES, findDuplicates, type DuplicateCandidate } from '../../domain/index.ts';
+import { DEFAULT_DUPLICATE_RULES, DUPLICATES_SHOWN, findDuplicates, type DuplicateCandidate } from '../../domain/index.ts';
 import { command, expectProblem, expectStatus } from '../api/fixtures.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { boardsCaughtUp, caughtUp } from './support.ts';
@@ -77,6 +77,25 @@ describe(`duplicates, merge and split over the API (${process.env.DATABASE_URL ?
     const later = await server.call('GET', `/api/incidents/${second.body.id}/duplicates`, { token: await server.login('dispatcher.traffic') });
     expectStatus(later, 200);
     expect(later.body).toEqual(second.body.duplicates);
+  });
+
+  it('lists only the nearest few of a storm of reports about one event', async () => {
+    const spot = northM(20_000);
+    const storm: string[] = [];
+    for (let i = 0; i < 14; i++) {
+      // Reports 40 m apart going north, then the same places again.
+      const at = northM(20_000 + 40 * (i % 7));
+      storm.push((await command(server, 'dispatcher.police', '/api/incidents', { type: 'public_order', priority: 3, location: at }, 201)).body.id as string);
+    }
+    // Another kind of event on the very spot is not a duplicate of a public-order report.
+    await command(server, 'dispatcher.fire', '/api/incidents', { type: 'fire', priority: 3, location: spot }, 201);
+    await boardsCaughtUp(server, ...storm);
+    const report = await command(server, 'dispatcher.police', '/api/incidents', { type: 'crime_in_progress', priority: 2, location: spot }, 201);
+    const found = report.body.duplicates as Array<{ id: string; distanceM: number }>;
+    expect(found).toHaveLength(DUPLICATES_SHOWN);
+    // Two at each distance 0, 40, 80, 120 and 160 m; the 200 and 240 m ones are left out.
+    expect(found.map((d) => d.distanceM)).toEqual([0, 0, 40, 40, 80, 80, 120, 120, 160, 160]);
+    expect(new Set(found.map((d) => d.id))).toEqual(new Set([0, 1, 2, 3, 4, 7, 8, 9, 10, 11].map((i) => storm[i])));
   });
 
   it('merges a duplicate into the primary and splits it off again, restoring both', async () => {
