@@ -155,7 +155,8 @@ export class LiveHub {
       return;
     }
     if (changes && changes.length > 0 && changes[0]!.position === this.lastSeq + 1) {
-      this.deliver(changes);
+      // Page by page, as if read: a client too slow for one page is cut before the next is queued for it.
+      for (let from = 0; from < changes.length; from += this.pageSize) this.deliver(changes.slice(from, from + this.pageSize));
       if (toSeq === undefined || toSeq <= this.lastSeq) return;
     }
     this.pumping = this.pump()
@@ -218,17 +219,18 @@ export class LiveHub {
   private fanOut(row: FeedRow): void {
     if (row.position <= this.lastSeq) return;
     this.lastSeq = row.position;
-    let text: string | undefined;
-    let alert: string | undefined;
+    // Encoded once for every client: a string would be turned into bytes again for each socket.
+    let text: Buffer | undefined;
+    let alert: Buffer | undefined;
     for (const connection of this.connections) {
       if (!connection.live || connection.cursor >= row.position) continue;
       connection.cursor = row.position;
       if (!this.visible(connection, row)) continue;
-      text ??= JSON.stringify(this.changeMessage(row));
+      text ??= Buffer.from(JSON.stringify(this.changeMessage(row)));
       this.send(connection, text, true);
       // A status timer that fired is also an operational alert (issue 6), after the change that carries it.
       if (row.type === 'IncidentStatusOverdue') {
-        alert ??= JSON.stringify({ type: 'alert', kind: 'overdue', position: row.position, incidentId: row.incidentId, ...(row.data as Record<string, unknown>) });
+        alert ??= Buffer.from(JSON.stringify({ type: 'alert', kind: 'overdue', position: row.position, incidentId: row.incidentId, ...(row.data as Record<string, unknown>) }));
         this.send(connection, alert, true);
       }
     }
@@ -255,9 +257,10 @@ export class LiveHub {
     };
   }
 
-  private send(connection: Connection, text: string, cutIfSlow: boolean): void {
+  private send(connection: Connection, text: string | Buffer, cutIfSlow: boolean): void {
     if (!connection.open) return;
-    connection.ws.send(text);
+    // Bytes go as a text frame all the same: every message of the feed is JSON text.
+    connection.ws.send(text, { binary: false });
     if (!cutIfSlow) return;
     if (this.corkedSends) this.corkedSends.add(connection);
     else this.cutIfSlow(connection);
