@@ -159,6 +159,8 @@ describe(`time travel (${kind})`, () => {
         const byId = (a: any, b: any) => (a.id < b.id ? -1 : 1);
         expect([...response.body.incidents].sort(byId)).toEqual(JSON.parse(JSON.stringify(incidents.sort(byId))));
         expect([...response.body.units].sort(byId)).toEqual(JSON.parse(JSON.stringify(units.sort(byId))));
+        // How far the read model has got: the newest business time of the whole log (it is settled).
+        expect(response.body.projectedThrough).toBe(new Date(last).toISOString());
       }),
       { numRuns: 40 },
     );

@@ -126,7 +126,7 @@ export async function callChild(
   baseUrl: string,
   method: string,
   path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  options: { token?: string; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal; raw?: boolean } = {},
 ): Promise<{ status: number; headers: Headers; body: any; error?: unknown }> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -143,6 +143,8 @@ export async function callChild(
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('error', failed);
       response.on('end', () => {
+        // raw: the bytes as they arrived (a benchmark timing the server, not the client's JSON parser).
+        if (options.raw) return resolve({ status: response.statusCode ?? 0, headers: new Headers(), body: Buffer.concat(chunks) });
         const text = Buffer.concat(chunks).toString('utf8');
         const responseHeaders = new Headers();
         for (const [name, value] of Object.entries(response.headers)) {
