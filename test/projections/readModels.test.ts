@@ -322,14 +322,16 @@ describe('rebuilding', () => {
     const deferred = await db.sql<{ name: string }[]>`select name from rebuild_deferred_indexes order by name`;
     expect(deferred.map((d) => d.name)).toContain('event_log_incident');
     expect((await indexes()).map((i) => i.name)).not.toContain('event_log_incident');
-    // Unique indexes are never deferred: they are what refuses an event delivered twice.
-    expect((await indexes()).map((i) => i.name)).toContain('event_log_event_id_key');
+    // So is event_log's unique event_id, and it comes back as the constraint it was; the boards' keys stay.
+    expect(deferred.map((d) => d.name)).toContain('event_log_event_id_key');
+    expect((await indexes()).map((i) => i.name)).toEqual(expect.arrayContaining(['incident_board_pkey', 'unit_board_pkey', 'event_log_pkey']));
 
     projector = startProjector({ store, sql: db.sql, batchSize: 7, lockRetryMs: 100, heartbeatMs: 100 });
     await projector.ready;
     await projector.settle(30_000);
     expect(await indexes()).toEqual(before);
     expect(await db.sql`select name from rebuild_deferred_indexes`).toEqual([]);
+    expect(await db.sql`select conname from pg_constraint where conrelid = 'event_log'::regclass and contype = 'u'`).toEqual([{ conname: 'event_log_event_id_key' }]);
     // The projector carried on from the stopped rebuild's checkpoint to the whole log.
     expect((await eventLogOrder(db.sql)).ids).toEqual((await readWholeLog(store)).map((e) => e.id));
   });
