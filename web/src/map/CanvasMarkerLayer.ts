@@ -1,20 +1,7 @@
 import * as L from 'leaflet';
+import { renderSprite, styleKey, type MarkerStyle, type Sprite } from './markerStyle.ts';
 
-export type Shape = 'circle' | 'square' | 'diamond' | 'triangle' | 'ring' | 'hexagon' | 'roundrect';
-
-export interface MarkerStyle {
-  shape: Shape;
-  fill: string;
-  stroke: string;
-  /** Radius in CSS pixels. */
-  size: number;
-  lineWidth: number;
-  /** Draw order: higher is on top, and wins a click where markers overlap. */
-  z: number;
-  /** A dot of this colour in the centre, e.g. to show a unit is busy. */
-  dot?: string;
-  alpha?: number;
-}
+export type { MarkerStyle, Shape } from './markerStyle.ts';
 
 export interface MarkerInput {
   key: string;
@@ -43,7 +30,7 @@ interface Bucket {
   style: MarkerStyle;
   entries: Set<Entry>;
   /** The marker drawn once at this device pixel ratio; every marker of the bucket is a copy of it. */
-  sprite?: { dpr: number; canvas: HTMLCanvasElement; half: number };
+  sprite?: Sprite;
 }
 
 export interface MarkerHit {
@@ -63,10 +50,6 @@ export interface CanvasMarkerLayerOptions {
 
 const HIT_SLOP = 4;
 const TILE = 256;
-
-function styleKey(s: MarkerStyle): string {
-  return `${s.z}|${s.shape}|${s.fill}|${s.stroke}|${s.size}|${s.lineWidth}|${s.dot ?? ''}|${s.alpha ?? 1}`;
-}
 
 /**
  * Every incident and unit drawn into one <canvas>, kept in step with the map like Leaflet's own
@@ -474,74 +457,7 @@ export class CanvasMarkerLayer extends L.Layer {
 }
 
 /** The bucket's marker, drawn once into a small canvas (redrawn if the device pixel ratio changes). */
-function spriteOf(bucket: Bucket, dpr: number): NonNullable<Bucket['sprite']> {
-  if (bucket.sprite?.dpr === dpr) return bucket.sprite;
-  const s = bucket.style;
-  // Room for the widest shape (1.2 r), the stroke and a pixel of anti-aliasing, in device pixels.
-  const half = Math.ceil((s.size * 1.25 + s.lineWidth + 1) * dpr);
-  const canvas = document.createElement('canvas');
-  canvas.width = canvas.height = 2 * half;
-  const ctx = canvas.getContext('2d')!;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  const c = half / dpr;
-  ctx.beginPath();
-  tracePath(ctx, s.shape, c, c, s.size);
-  ctx.fillStyle = s.fill;
-  if (s.shape !== 'ring') ctx.fill();
-  if (s.lineWidth > 0) {
-    ctx.lineWidth = s.lineWidth;
-    ctx.strokeStyle = s.stroke;
-    ctx.stroke();
-  }
-  if (s.dot) {
-    ctx.beginPath();
-    const dr = Math.max(1.5, s.size * 0.38);
-    ctx.arc(c, c, dr, 0, Math.PI * 2);
-    ctx.fillStyle = s.dot;
-    ctx.fill();
-  }
-  bucket.sprite = { dpr, canvas, half };
+function spriteOf(bucket: Bucket, dpr: number): Sprite {
+  if (bucket.sprite?.dpr !== dpr) bucket.sprite = renderSprite(bucket.style, dpr, (width, height) => Object.assign(document.createElement('canvas'), { width, height }));
   return bucket.sprite;
-}
-
-function tracePath(ctx: CanvasRenderingContext2D, shape: Shape, x: number, y: number, r: number): void {
-  switch (shape) {
-    case 'circle':
-    case 'ring':
-      ctx.moveTo(x + r, y);
-      ctx.arc(x, y, r, 0, Math.PI * 2);
-      break;
-    case 'square':
-      ctx.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7);
-      break;
-    case 'roundrect': {
-      const w = r * 1.7;
-      const h = r * 1.25;
-      ctx.roundRect(x - w / 2 - r * 0.1, y - h / 2 - r * 0.2, w + r * 0.2, h + r * 0.4, r * 0.35);
-      break;
-    }
-    case 'diamond':
-      ctx.moveTo(x, y - r * 1.15);
-      ctx.lineTo(x + r * 1.15, y);
-      ctx.lineTo(x, y + r * 1.15);
-      ctx.lineTo(x - r * 1.15, y);
-      ctx.closePath();
-      break;
-    case 'triangle':
-      ctx.moveTo(x, y - r * 1.2);
-      ctx.lineTo(x + r * 1.1, y + r * 0.8);
-      ctx.lineTo(x - r * 1.1, y + r * 0.8);
-      ctx.closePath();
-      break;
-    case 'hexagon':
-      for (let i = 0; i < 6; i++) {
-        const a = (Math.PI / 3) * i + Math.PI / 6;
-        const px = x + r * Math.cos(a);
-        const py = y + r * Math.sin(a);
-        if (i === 0) ctx.moveTo(px, py);
-        else ctx.lineTo(px, py);
-      }
-      ctx.closePath();
-      break;
-  }
 }
