@@ -176,6 +176,8 @@ declare global {
         styleOf(key: string): unknown;
         draws(): number;
         lastDrawMs(): number;
+        caughtUp(): boolean;
+        drawnOn(): 'worker' | 'main' | null;
         map: { latLngToContainerPoint(ll: [number, number]): { x: number; y: number }; getContainer(): HTMLElement };
       }
     >;

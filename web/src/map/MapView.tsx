@@ -49,6 +49,10 @@ interface TestHook {
   keys(): string[];
   draws(): number;
   lastDrawMs(): number;
+  /** Every change given to the layer is on screen: frames come from a worker, a moment after the change. */
+  caughtUp(): boolean;
+  /** 'worker' where a worker draws the markers, 'main' where the page's thread does (no OffscreenCanvas). */
+  drawnOn(): 'worker' | 'main' | null;
   /** Page coordinates of a marker, for a test to click it like a person would. */
   pagePointOf(key: string): { x: number; y: number } | null;
   map: L.Map;
@@ -92,6 +96,8 @@ export function MarkerLayer({
       keys: () => [...layer.keys()],
       draws: () => layer.draws,
       lastDrawMs: () => layer.lastDrawMs,
+      caughtUp: () => layer.caughtUp(),
+      drawnOn: () => layer.drawnOn,
       pagePointOf: (key) => {
         const p = layer.containerPointOf(key);
         if (!p) return null;
