@@ -1,6 +1,6 @@
 // The marker canvas as a dispatcher sees it, read back from screenshots of the page: drawn by a worker (or on the
 // page's thread where the browser cannot), showing each marker where the map puts it after updates, pans and zooms,
-// and clickable.
+// clickable, and, after many partial redraws, showing exactly what a whole redraw shows.
 import { inflateSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -75,6 +75,23 @@ async function reportAndTriage(page: Page): Promise<{ id: string; key: string }>
   return { id, key };
 }
 
+/** Every change given to the map is on screen. */
+async function caughtUp(page: Page): Promise<void> {
+  await poll(() => page.evaluate(() => window.__cbdMaps!.dispatch!.caughtUp())).toBe(true);
+}
+
+/** What the map shows after partial redraws equals the same view repainted from scratch, pixel for pixel. */
+async function expectSameAsWholeRedraw(page: Page): Promise<void> {
+  await caughtUp(page);
+  const map = page.getByTestId('dispatch-map');
+  const partial = await map.screenshot();
+  const whole = await page.evaluate(() => window.__cbdMaps!.dispatch!.wholeDraws());
+  await page.evaluate(() => (window.__cbdMaps!.dispatch!.map as unknown as { fire(type: string): void }).fire('moveend'));
+  await poll(() => page.evaluate(() => window.__cbdMaps!.dispatch!.wholeDraws())).toBeGreaterThan(whole);
+  await caughtUp(page);
+  expect((await map.screenshot()).equals(partial)).toBe(true);
+}
+
 async function clickMarker(page: Page, key: string): Promise<void> {
   const p = (await pointOf(page, key))!;
   await page.mouse.click(p.x, p.y);
@@ -104,6 +121,101 @@ describe('the marker canvas in Chromium', () => {
 
     await clickMarker(page, key);
     await poll(() => page.getByTestId('incident-panel').getAttribute('data-id')).toBe(id);
+  });
+
+  it('after many partial redraws shows exactly what a whole redraw of the same markers shows', async () => {
+    const page = await open();
+    await login(page, server.url, 'admin');
+    await page.getByTestId('dispatcher-view').waitFor();
+    await poll(() => page.evaluate(() => window.__cbdMaps?.dispatch?.keys().length ?? 0)).toBeGreaterThan(20);
+    const counts = await page.evaluate(async () => {
+      const { store } = (window as any).__cbd;
+      const hook = window.__cbdMaps!.dispatch!;
+      let seed = 11;
+      const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+      const statuses = ['reported', 'triaged', 'dispatched', 'on_scene', 'resolved'];
+      for (let i = 0; i < 3000; i++) {
+        store.upsertIncident({
+          id: `canvas-i-${i}`, status: statuses[i % 4], priority: 1 + (i % 5), type: 'public_order',
+          location: { lat: 27.08 + rnd() * 0.06, lng: 114.95 + rnd() * 0.08 }, agencies: ['police'], units: [],
+          revision: 0, reportedAt: new Date().toISOString(),
+        });
+      }
+      for (let i = 0; i < 300; i++) {
+        store.upsertUnit({
+          id: `canvas-u-${i}`, callSign: `C-${i}`, agency: 'fire', type: 'engine', readiness: 'available',
+          status: 'idle', incidentId: null, position: { lat: 27.08 + rnd() * 0.06, lng: 114.95 + rnd() * 0.08 },
+        });
+      }
+      const frame = () => new Promise((r) => requestAnimationFrame(r));
+      while (hook.keys().length < 3300) await frame();
+      const draws = hook.draws();
+      const whole = hook.wholeDraws();
+      // Moves, restyles (a resolved incident is a faded ring), a marker that leaves and one that comes back.
+      for (let round = 0; round < 40; round++) {
+        for (let k = 0; k < 10; k++) {
+          const i = Math.floor(rnd() * 3000);
+          store.upsertIncident({ ...store.incidents.get(`canvas-i-${i}`), status: statuses[(round + k) % 5], revision: round + 1 });
+          // Units 0–39 are the ones that leave and come back, below.
+          const u = store.units.get(`canvas-u-${40 + (i % 260)}`);
+          store.upsertUnit({ ...u, position: { lat: u.position.lat + 0.0004 * (rnd() - 0.5), lng: u.position.lng + 0.0004 * (rnd() - 0.5) } });
+        }
+        const u = store.units.get(`canvas-u-${round}`);
+        store.upsertUnit({ ...u, position: round % 2 ? u.position : null });
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      return { draws: hook.draws() - draws, whole: hook.wholeDraws() - whole };
+    });
+    expect(counts.draws).toBeGreaterThan(counts.whole);
+    await expectSameAsWholeRedraw(page);
+  });
+
+  it('after most markers leave the map, the rest are still drawn and clicked as they should be', async () => {
+    const page = await open();
+    await login(page, server.url, 'admin');
+    await page.getByTestId('dispatcher-view').waitFor();
+    await poll(() => page.evaluate(() => window.__cbdMaps?.dispatch?.keys().length ?? 0)).toBeGreaterThan(20);
+    // 6,000 incidents, then 5,500 closed (the dispatcher's map shows open ones): the layer renumbers what is left.
+    await page.evaluate(async () => {
+      const { store } = (window as any).__cbd;
+      const hook = window.__cbdMaps!.dispatch!;
+      let seed = 5;
+      const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+      const frame = () => new Promise((r) => requestAnimationFrame(r));
+      for (let i = 0; i < 6000; i++) {
+        store.upsertIncident({
+          id: `gone-i-${i}`, status: 'triaged', priority: 1 + (i % 5), type: 'public_order', agencies: ['police'], units: [],
+          location: { lat: 27.08 + rnd() * 0.06, lng: 114.95 + rnd() * 0.08 }, revision: 0, reportedAt: new Date().toISOString(),
+        });
+      }
+      while (!hook.keys().includes('i:gone-i-5999')) await frame();
+      for (let i = 0; i < 5500; i++) store.upsertIncident({ ...store.incidents.get(`gone-i-${i}`), status: 'closed', revision: 1 });
+      while (hook.keys().includes('i:gone-i-0')) await frame();
+      // Then changes to the ones left, drawn as partial redraws over the renumbered markers.
+      for (let round = 0; round < 20; round++) {
+        for (let k = 0; k < 10; k++) {
+          const i = 5500 + Math.floor(rnd() * 500);
+          const incident = store.incidents.get(`gone-i-${i}`);
+          store.upsertIncident({ ...incident, status: round % 2 ? 'dispatched' : 'on_scene', location: { lat: incident.location.lat + 0.0003, lng: incident.location.lng }, revision: round + 2 });
+        }
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    });
+    await expectSameAsWholeRedraw(page);
+
+    // One that stands alone, so a click can mean only it.
+    const key = await page.evaluate(() => {
+      const hook = window.__cbdMaps!.dispatch!;
+      const points = hook.keys().map((k) => [k, hook.pointOf(k)!] as const);
+      const rect = hook.map.getContainer().getBoundingClientRect();
+      return points.find(([k, p]) => k.startsWith('i:gone-i-') && p.x > 80 && p.y > 80 && p.x < rect.width - 80 && p.y < rect.height - 260 && points.every(([o, q]) => o === k || Math.hypot(q.x - p.x, q.y - p.y) > 24))?.[0];
+    });
+    expect(key).toBeTruthy();
+    // The page and the worker agree on which marker is which: it shows in its own colour where the page hit-tests it.
+    const fill = await page.evaluate((k) => (window.__cbdMaps!.dispatch!.styleOf(k) as { fill: string }).fill, key!);
+    expect(await colourAt(page, (await pointOf(page, key!))!)).toBe(fill);
+    await clickMarker(page, key!);
+    await poll(() => page.getByTestId('incident-panel').getAttribute('data-id')).toBe(key!.slice(2));
   });
 
   it.each([

@@ -175,6 +175,7 @@ declare global {
         pointOf(key: string): { x: number; y: number } | null;
         styleOf(key: string): unknown;
         draws(): number;
+        wholeDraws(): number;
         lastDrawMs(): number;
         caughtUp(): boolean;
         drawnOn(): 'worker' | 'main' | null;

@@ -105,8 +105,13 @@ export class CanvasMarkerLayer extends L.Layer {
   private scaledForZoom = false;
   private hovered: string | null = null;
   private readonly opts: Required<Omit<CanvasMarkerLayerOptions, 'onClick'>> & Pick<CanvasMarkerLayerOptions, 'onClick'>;
-  /** Count of full redraws shown and the time the last one took to draw, exposed for tests and measurements. */
+  /**
+   * Count of redraws shown and the time the last one took to draw, exposed for tests and measurements. Each
+   * redraw shows every marker as it is now; `wholeDraws` counts those that repainted the whole canvas rather than
+   * only the squares that changed.
+   */
   draws = 0;
+  wholeDraws = 0;
   lastDrawMs = 0;
 
   constructor(options: CanvasMarkerLayerOptions = {}) {
@@ -181,13 +186,19 @@ export class CanvasMarkerLayer extends L.Layer {
     for (const key of [...this.entries.keys()]) if (!keep.has(key)) this.delete(key);
   }
 
+  // Rings and links repaint the whole canvas, and owners hand over equal ones on every store change
+  // (the dispatcher's links follow each batch while an incident is open): only a real change counts.
   setHighlight(keys: Iterable<string>): void {
-    this.highlight = new Set(keys);
+    const next = new Set(keys);
+    if (next.size === this.highlight.size && [...next].every((k) => this.highlight.has(k))) return;
+    this.highlight = next;
     this.highlightDirty = true;
     this.queueFlush();
   }
 
   setLinks(links: Link[]): void {
+    const same = (a: Link, b: Link) => a.color === b.color && L.latLng(a.from).equals(b.from) && L.latLng(a.to).equals(b.to);
+    if (links.length === this.links.length && links.every((l, i) => same(l, this.links[i]!))) return;
     this.links = links;
     this.linksDirty = true;
     this.queueFlush();
@@ -387,6 +398,7 @@ export class CanvasMarkerLayer extends L.Layer {
     const canvas = this.canvas;
     if (!v || !canvas) return;
     this.shownSeq = frame.seq;
+    if (!frame.drawn) return;
     for (const id of this.views.keys()) if (id < frame.viewId) this.views.delete(id);
     canvas.style.width = `${v.width}px`;
     canvas.style.height = `${v.height}px`;
@@ -395,6 +407,7 @@ export class CanvasMarkerLayer extends L.Layer {
     this.shownView = v;
     this.scaledForZoom = false;
     this.draws++;
+    if (frame.drawn === 'whole') this.wholeDraws++;
     this.lastDrawMs = frame.ms;
     canvas.dataset.markers = String(frame.markers);
     canvas.dataset.draws = String(this.draws);

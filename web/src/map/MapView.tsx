@@ -47,7 +47,10 @@ interface TestHook {
   pointOf(key: string): { x: number; y: number } | null;
   styleOf(key: string): unknown;
   keys(): string[];
+  /** Redraws shown (each shows every marker as it is now), and how long the last one took. */
   draws(): number;
+  /** Of those, the ones that repainted the whole canvas rather than only the squares that changed. */
+  wholeDraws(): number;
   lastDrawMs(): number;
   /** Every change given to the layer is on screen: frames come from a worker, a moment after the change. */
   caughtUp(): boolean;
@@ -95,6 +98,7 @@ export function MarkerLayer({
       styleOf: (key) => layer.styleOf(key),
       keys: () => [...layer.keys()],
       draws: () => layer.draws,
+      wholeDraws: () => layer.wholeDraws,
       lastDrawMs: () => layer.lastDrawMs,
       caughtUp: () => layer.caughtUp(),
       drawnOn: () => layer.drawnOn,

@@ -56,11 +56,12 @@ class WorkerRenderer implements MarkerRenderer {
   }
 
   private show(frame: DrawnFrame): void {
-    const bitmap = frame.bitmap!;
+    const bitmap = frame.bitmap;
     if (!this.host.accepts(frame.viewId)) {
-      bitmap.close();
+      bitmap?.close();
       return;
     }
+    if (!bitmap) return this.host.presented(frame);
     const canvas = this.host.canvas;
     if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
       canvas.width = bitmap.width;
@@ -109,8 +110,8 @@ class InlineRenderer implements MarkerRenderer {
     // Drawing here shows at once, so not while a zoom animation scales the last frame: the view that ends it redraws.
     if (!view || !this.ctx || !this.scene.changed || !this.host.accepts(view.id)) return;
     const started = performance.now();
-    this.scene.draw(this.ctx);
-    this.host.presented({ viewId: view.id, seq: this.scene.seq, ms: performance.now() - started, markers: this.scene.count });
+    const drawn = this.scene.draw(this.ctx);
+    this.host.presented({ viewId: view.id, seq: this.scene.seq, ms: performance.now() - started, markers: this.scene.count, drawn });
   }
 
   dispose(): void {
