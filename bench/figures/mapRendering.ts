@@ -19,6 +19,8 @@ export const mapRendering: Figure = {
         const { page, context } = await newContext(browser, { lang: 'en' });
         // tsx compiles with keepNames: functions sent to the page call its __name helper, which the page lacks.
         await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+        // BENCH_MAP_MAIN_THREAD=1: the fallback a browser without OffscreenCanvas gets (markers drawn on the page's thread).
+        if (process.env.BENCH_MAP_MAIN_THREAD) await context.addInitScript({ content: 'delete globalThis.OffscreenCanvas;' });
         await login(page, server.url, 'admin');
         await page.getByTestId('dispatcher-view').waitFor();
         await page.waitForFunction(() => (window.__cbdMaps?.dispatch?.keys().length ?? 0) > 20, undefined, { timeout: 60_000 });
