@@ -69,10 +69,11 @@ const COMPACT_AFTER = 4096;
 /**
  * Every incident and unit drawn into one <canvas>, kept in step with the map like Leaflet's own renderers: the
  * canvas sits in a map pane at the layer point of the viewport's top-left (plus padding), moves with the pane
- * while dragging and scales with CSS during zoom animation. The drawing itself — a full redraw of every marker,
- * 40–60 ms at 12k markers without a GPU — runs in a worker where the browser allows (markerRenderers.ts): this
- * thread keeps the markers for hit-testing, sends only what changed, and shows each finished frame. Changes are
- * sent at the end of the task that made them; the worker starts a draw as soon as it is free.
+ * while dragging and scales with CSS during zoom animation. The drawing itself runs in a worker where the browser
+ * allows (markerRenderers.ts): a whole redraw costs 40–60 ms at 12k markers without a GPU, and even the partial ones
+ * (only the squares of markers that changed, markerScene.ts) are kept off this thread. This thread keeps the markers
+ * for hit-testing, sends only what changed, and shows each finished frame. Changes are sent at the end of the task
+ * that made them; the worker starts a draw as soon as it is free.
  */
 export class CanvasMarkerLayer extends L.Layer {
   private entries = new Map<string, Entry>();
@@ -106,9 +107,9 @@ export class CanvasMarkerLayer extends L.Layer {
   private hovered: string | null = null;
   private readonly opts: Required<Omit<CanvasMarkerLayerOptions, 'onClick'>> & Pick<CanvasMarkerLayerOptions, 'onClick'>;
   /**
-   * Count of redraws shown and the time the last one took to draw, exposed for tests and measurements. Each
-   * redraw shows every marker as it is now; `wholeDraws` counts those that repainted the whole canvas rather than
-   * only the squares that changed.
+   * Count of redraws shown and the time the last one took to draw, exposed for tests and measurements. Each shows
+   * every marker as the layer had them when the draw began (caughtUp() says whether that is still so); `wholeDraws`
+   * counts those that repainted the whole canvas rather than only the squares that changed.
    */
   draws = 0;
   wholeDraws = 0;
