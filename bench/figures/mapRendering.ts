@@ -6,6 +6,7 @@ import { withPeakRss, type Figure, type Row } from '../harness.ts';
  * and 2,000 units put into the page's store at once, as a flood from the live feed would, then 100 updates a
  * second (moves and status changes). Time to first render is from the flood to the first frame painted after
  * the canvas layer drew them all; frames per second are requestAnimationFrame callbacks while updates stream.
+ * The markers are drawn in a worker where the browser allows; draws() counts the frames it hands back.
  * Chromium here has no GPU and shares two cores: 60 fps is the display's ceiling.
  */
 export const mapRendering: Figure = {
@@ -18,6 +19,8 @@ export const mapRendering: Figure = {
         const { page, context } = await newContext(browser, { lang: 'en' });
         // tsx compiles with keepNames: functions sent to the page call its __name helper, which the page lacks.
         await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+        // BENCH_MAP_MAIN_THREAD=1: the fallback a browser without OffscreenCanvas gets (markers drawn on the page's thread).
+        if (process.env.BENCH_MAP_MAIN_THREAD) await context.addInitScript({ content: 'delete globalThis.OffscreenCanvas;' });
         await login(page, server.url, 'admin');
         await page.getByTestId('dispatcher-view').waitFor();
         await page.waitForFunction(() => (window.__cbdMaps?.dispatch?.keys().length ?? 0) > 20, undefined, { timeout: 60_000 });
@@ -52,8 +55,9 @@ export const mapRendering: Figure = {
               status: i % 3 ? 'idle' : 'en_route', incidentId: null, position: { lat: 27.03 + rnd() * 0.15, lng: 114.9 + rnd() * 0.17 },
             });
           }
-          // The first frame after the layer has drawn with every marker in it.
-          while (hook.draws() === drawsBefore || hook.keys().length < 12_000) await frame();
+          // The first frame after the layer has drawn with every marker in it (drawn in a worker: a frame shown
+          // now may have been started before the flood, so wait for the one that shows every change).
+          while (hook.draws() === drawsBefore || hook.keys().length < 12_000 || !hook.caughtUp()) await frame();
           await frame();
           const firstRenderMs = performance.now() - started;
           const fullDrawMs = hook.lastDrawMs();
@@ -62,6 +66,7 @@ export const mapRendering: Figure = {
           const frameTimes: number[] = [];
           const drawTimes: number[] = [];
           let lastDraws = hook.draws();
+          const wholeBefore = hook.wholeDraws();
           let running = true;
           const counting = (async () => {
             let previous = await frame();
@@ -112,6 +117,7 @@ export const mapRendering: Figure = {
             p99FrameMs: frameTimes[Math.floor(frameTimes.length * 0.99)] ?? 0,
             p50DrawMs: drawTimes[Math.floor(drawTimes.length / 2)] ?? 0,
             redraws: drawTimes.length,
+            wholeRedraws: hook.wholeDraws() - wholeBefore,
             longTaskShare: longTasks.reduce((a, b) => a + b, 0) / elapsed,
             longestTaskMs: Math.max(0, ...longTasks),
           };
@@ -154,7 +160,7 @@ export const mapRendering: Figure = {
         ceiling: 60,
         ratio: f.fps / 60,
         peakRssMiB: measured.peakRssMiB,
-        notes: `p99 frame ${f.p99FrameMs.toFixed(1)} ms; ${f.redraws} canvas redraws, median ${f.p50DrawMs.toFixed(1)} ms; main thread in long tasks ${(100 * f.longTaskShare).toFixed(0)}% (longest ${f.longestTaskMs.toFixed(0)} ms); target ≥ 50 fps`,
+        notes: `p99 frame ${f.p99FrameMs.toFixed(1)} ms; ${f.redraws} canvas redraws (${f.wholeRedraws} of the whole canvas, the rest of changed squares only), median ${f.p50DrawMs.toFixed(1)} ms; main thread in long tasks ${(100 * f.longTaskShare).toFixed(0)}% (longest ${f.longestTaskMs.toFixed(0)} ms); target ≥ 50 fps`,
       },
     ] satisfies Row[];
   },

@@ -3,7 +3,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { StatusTimerWatch } from '../../api/decision/statusTimerWatch.ts';
-import { login, newContext, screenshot, useE2E, type E2EServer } from '../support/browser.ts';
+import { apiAs, login, newContext, screenshot, useE2E, type E2EServer } from '../support/browser.ts';
 
 let server: E2EServer;
 let browser: Browser;
@@ -18,12 +18,7 @@ async function open(lang: 'zh' | 'en' = 'en'): Promise<Page> {
   return c.page;
 }
 
-async function api<T = any>(username: string, method: string, path: string, body?: unknown): Promise<T> {
-  const token = await server.api.login(username);
-  const res = await server.api.call<T>(method, path, { token, body, headers: { 'idempotency-key': crypto.randomUUID() } });
-  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const api = <T = any>(username: string, method: string, path: string, body?: unknown) => apiAs<T>(server, username, method, path, body);
 
 async function openIncident(page: Page, id: string): Promise<void> {
   await page.getByTestId('dispatcher-view').waitFor();

@@ -147,6 +147,14 @@ export async function newContext(
   return { context, page, requests };
 }
 
+/** A command or query through the API as one of the demo users, with an idempotency key; throws on anything but 2xx. */
+export async function apiAs<T = any>(server: E2EServer, username: string, method: string, path: string, body?: unknown): Promise<T> {
+  const token = await server.api.login(username);
+  const res = await server.api.call<T>(method, path, { token, body, headers: { 'idempotency-key': crypto.randomUUID() } });
+  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
 /** Logs in through the form, as a person would. */
 export async function login(page: Page, baseUrl: string, username: string, password = 'demo'): Promise<void> {
   await page.goto(`${baseUrl}/`);
@@ -167,7 +175,10 @@ declare global {
         pointOf(key: string): { x: number; y: number } | null;
         styleOf(key: string): unknown;
         draws(): number;
+        wholeDraws(): number;
         lastDrawMs(): number;
+        caughtUp(): boolean;
+        drawnOn(): 'worker' | 'main' | null;
         map: { latLngToContainerPoint(ll: [number, number]): { x: number; y: number }; getContainer(): HTMLElement };
       }
     >;

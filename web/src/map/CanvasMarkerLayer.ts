@@ -1,20 +1,9 @@
 import * as L from 'leaflet';
+import { createMarkerRenderer, type MarkerRenderer } from './markerRenderers.ts';
+import type { DrawnFrame, SceneBatch, SceneLink, SceneView } from './markerScene.ts';
+import { styleKey, type MarkerStyle } from './markerStyle.ts';
 
-export type Shape = 'circle' | 'square' | 'diamond' | 'triangle' | 'ring' | 'hexagon' | 'roundrect';
-
-export interface MarkerStyle {
-  shape: Shape;
-  fill: string;
-  stroke: string;
-  /** Radius in CSS pixels. */
-  size: number;
-  lineWidth: number;
-  /** Draw order: higher is on top, and wins a click where markers overlap. */
-  z: number;
-  /** A dot of this colour in the centre, e.g. to show a unit is busy. */
-  dot?: string;
-  alpha?: number;
-}
+export type { MarkerStyle, Shape } from './markerStyle.ts';
 
 export interface MarkerInput {
   key: string;
@@ -30,20 +19,31 @@ export interface MarkerInput {
 }
 
 interface Entry extends MarkerInput {
-  /** Absolute Web-Mercator pixel coordinates at `projZoom`, cached so panning costs no trigonometry. */
-  px: number;
-  py: number;
-  projZoom: number;
-  bucket: Bucket;
-  seq: number;
+  /** World pixels at zoom 0, projected once per move: the renderer and the hit-test scale them to the zoom. */
+  x0: number;
+  y0: number;
+  /** The marker's number on the drawing side. Never reused (see compact), so a later marker is drawn above an earlier one of the same z. */
+  slot: number;
+  def: StyleDef;
 }
 
-interface Bucket {
+interface StyleDef {
+  id: number;
   key: string;
   style: MarkerStyle;
-  entries: Set<Entry>;
-  /** The marker drawn once at this device pixel ratio; every marker of the bucket is a copy of it. */
-  sprite?: { dpr: number; canvas: HTMLCanvasElement; half: number };
+  users: number;
+}
+
+type Link = { from: L.LatLngExpression; to: L.LatLngExpression; color: string };
+
+/** A view sent to the renderer, kept until a frame drawn for it is shown: where to put that frame. */
+interface PlacedView {
+  min: L.Point;
+  width: number;
+  height: number;
+  zoom: number;
+  pixelOrigin: L.Point;
+  topLeft: L.LatLng;
 }
 
 export interface MarkerHit {
@@ -63,37 +63,56 @@ export interface CanvasMarkerLayerOptions {
 
 const HIT_SLOP = 4;
 const TILE = 256;
-
-function styleKey(s: MarkerStyle): string {
-  return `${s.z}|${s.shape}|${s.fill}|${s.stroke}|${s.size}|${s.lineWidth}|${s.dot ?? ''}|${s.alpha ?? 1}`;
-}
+/** Deleted slots tolerated before the live ones are renumbered and resent. */
+const COMPACT_AFTER = 4096;
 
 /**
- * Every incident and unit drawn into one <canvas>, kept in step with the map like Leaflet's own
- * renderers: the canvas sits in a map pane at the layer point of the viewport's top-left (plus
- * padding), moves with the pane while dragging, scales with CSS during zoom animation, and is redrawn
- * from cached projected coordinates after each move. Markers of one style form one path, so ten
- * thousand markers are a few dozen fill() calls. Clicks are hit-tested against the same cache.
+ * Every incident and unit drawn into one <canvas>, kept in step with the map like Leaflet's own renderers: the
+ * canvas sits in a map pane at the layer point of the viewport's top-left (plus padding), moves with the pane
+ * while dragging and scales with CSS during zoom animation. The drawing itself runs in a worker where the browser
+ * allows (markerRenderers.ts): a whole redraw costs 40–60 ms at 12k markers without a GPU, and even the partial ones
+ * (only the squares of markers that changed, markerScene.ts) are kept off this thread. This thread keeps the markers
+ * for hit-testing, sends only what changed, and shows each finished frame. Changes are sent at the end of the task
+ * that made them; the worker starts a draw as soon as it is free.
  */
 export class CanvasMarkerLayer extends L.Layer {
   private entries = new Map<string, Entry>();
-  private buckets = new Map<string, Bucket>();
-  private sortedBuckets: Bucket[] | null = null;
-  private canvas: HTMLCanvasElement | null = null;
-  private ctx: CanvasRenderingContext2D | null = null;
-  private tooltip: HTMLDivElement | null = null;
-  private frame = 0;
-  private deferred: ReturnType<typeof setTimeout> | undefined;
-  private lastDrawEnd = 0;
-  private seq = 0;
-  private topLeft: L.LatLng | null = null;
-  private drawnZoom = 0;
+  private styleDefs = new Map<string, StyleDef>();
+  private nextStyleId = 0;
+  private nextSlot = 0;
+  private freedSlots = 0;
+  /** Slots changed since the last batch; null for a deleted marker. */
+  private pending = new Map<number, Entry | null>();
+  private addedStyles: StyleDef[] = [];
+  private droppedStyles: number[] = [];
   private highlight = new Set<string>();
-  private links: { from: L.LatLngExpression; to: L.LatLngExpression; color: string }[] = [];
+  private highlightDirty = false;
+  private links: Link[] = [];
+  private linksDirty = false;
+  private viewDirty = false;
+  private flushQueued = false;
+  private postedSeq = 0;
+  private shownSeq = 0;
+
+  private renderer: MarkerRenderer | null = null;
+  private canvas: HTMLCanvasElement | null = null;
+  private tooltip: HTMLDivElement | null = null;
+  private views = new Map<number, PlacedView>();
+  private viewSeq = 0;
+  private shownView: PlacedView | null = null;
+  /** A zoom animation runs: a frame drawn before it must not replace the CSS-scaled one. */
+  private zooming = false;
+  /** The canvas is CSS-scaled to the zoom that just ended, so it still lines up until the next frame. */
+  private scaledForZoom = false;
   private hovered: string | null = null;
   private readonly opts: Required<Omit<CanvasMarkerLayerOptions, 'onClick'>> & Pick<CanvasMarkerLayerOptions, 'onClick'>;
-  /** Count of full redraws and the time the last one took, exposed for tests and measurements. */
+  /**
+   * Count of redraws shown and the time the last one took to draw, exposed for tests and measurements. Each shows
+   * every marker as the layer had them when the draw began (caughtUp() says whether that is still so); `wholeDraws`
+   * counts those that repainted the whole canvas rather than only the squares that changed.
+   */
   draws = 0;
+  wholeDraws = 0;
   lastDrawMs = 0;
 
   constructor(options: CanvasMarkerLayerOptions = {}) {
@@ -107,33 +126,43 @@ export class CanvasMarkerLayer extends L.Layer {
     const existing = this.entries.get(input.key);
     const key = styleKey(input.style);
     if (existing) {
-      if (existing.lat !== input.lat || existing.lng !== input.lng) existing.projZoom = -1;
-      existing.lat = input.lat;
-      existing.lng = input.lng;
+      const moved = existing.lat !== input.lat || existing.lng !== input.lng;
+      const restyled = existing.def.key !== key;
+      const relabelled = existing.label !== input.label;
       existing.title = input.title;
       existing.label = input.label;
       existing.data = input.data;
-      if (existing.bucket.key !== key) {
-        this.leaveBucket(existing);
-        existing.bucket = this.bucketFor(key, input.style);
-        existing.bucket.entries.add(existing);
+      if (moved) {
+        existing.lat = input.lat;
+        existing.lng = input.lng;
+        this.project(existing);
       }
-      existing.style = existing.bucket.style;
-    } else {
-      const bucket = this.bucketFor(key, input.style);
-      const entry: Entry = { ...input, style: bucket.style, px: 0, py: 0, projZoom: -1, bucket, seq: ++this.seq };
-      bucket.entries.add(entry);
-      this.entries.set(input.key, entry);
+      if (restyled) {
+        this.release(existing.def);
+        existing.def = this.acquire(key, input.style);
+        existing.style = existing.def.style;
+      }
+      // A new title or data changes nothing drawn (a language switch re-sets every marker).
+      if (moved || restyled || relabelled) this.changed(existing);
+      return;
     }
-    this.requestRedraw();
+    const def = this.acquire(key, input.style);
+    const entry: Entry = { ...input, style: def.style, def, slot: this.nextSlot++, x0: 0, y0: 0 };
+    this.project(entry);
+    this.entries.set(input.key, entry);
+    if (this.highlight.has(input.key)) this.highlightDirty = true;
+    this.changed(entry);
   }
 
   delete(key: string): void {
     const entry = this.entries.get(key);
     if (!entry) return;
-    this.leaveBucket(entry);
+    this.release(entry.def);
     this.entries.delete(key);
-    this.requestRedraw();
+    this.pending.set(entry.slot, null);
+    this.freedSlots++;
+    if (this.highlight.has(key)) this.highlightDirty = true;
+    this.queueFlush();
   }
 
   has(key: string): boolean {
@@ -148,7 +177,7 @@ export class CanvasMarkerLayer extends L.Layer {
     return this.entries.size;
   }
 
-  /** Replaces the whole set, keeping entries (and their projection cache) that survive. */
+  /** Replaces the whole set, keeping entries that survive. */
   replaceAll(inputs: Iterable<MarkerInput>): void {
     const keep = new Set<string>();
     for (const m of inputs) {
@@ -156,17 +185,24 @@ export class CanvasMarkerLayer extends L.Layer {
       this.set(m);
     }
     for (const key of [...this.entries.keys()]) if (!keep.has(key)) this.delete(key);
-    this.requestRedraw();
   }
 
+  // Rings and links repaint the whole canvas, and owners hand over equal ones on every store change
+  // (the dispatcher's links follow each batch while an incident is open): only a real change counts.
   setHighlight(keys: Iterable<string>): void {
-    this.highlight = new Set(keys);
-    this.requestRedraw();
+    const next = new Set(keys);
+    if (next.size === this.highlight.size && [...next].every((k) => this.highlight.has(k))) return;
+    this.highlight = next;
+    this.highlightDirty = true;
+    this.queueFlush();
   }
 
-  setLinks(links: { from: L.LatLngExpression; to: L.LatLngExpression; color: string }[]): void {
+  setLinks(links: Link[]): void {
+    const same = (a: Link, b: Link) => a.color === b.color && L.latLng(a.from).equals(b.from) && L.latLng(a.to).equals(b.to);
+    if (links.length === this.links.length && links.every((l, i) => same(l, this.links[i]!))) return;
     this.links = links;
-    this.requestRedraw();
+    this.linksDirty = true;
+    this.queueFlush();
   }
 
   /** Where a marker is on screen now (container pixels), for tests and for anchoring popups. */
@@ -181,34 +217,243 @@ export class CanvasMarkerLayer extends L.Layer {
     return this.entries.get(key)?.style ?? null;
   }
 
-  private bucketFor(key: string, style: MarkerStyle): Bucket {
-    let b = this.buckets.get(key);
-    if (!b) {
-      b = { key, style: { ...style }, entries: new Set() };
-      this.buckets.set(key, b);
-      this.sortedBuckets = null;
-    }
-    return b;
+  /** Whether every change handed to the layer is on screen (frames are drawn asynchronously, in a worker). */
+  caughtUp(): boolean {
+    return !!this.renderer && !this.flushQueued && this.shownSeq === this.postedSeq;
   }
 
-  private leaveBucket(entry: Entry): void {
-    const b = entry.bucket;
-    b.entries.delete(entry);
-    if (b.entries.size === 0) {
-      this.buckets.delete(b.key);
-      this.sortedBuckets = null;
+  /** Which thread draws the markers: 'worker', or 'main' where the browser has no OffscreenCanvas for a worker. */
+  get drawnOn(): 'worker' | 'main' | null {
+    return this.renderer?.kind ?? null;
+  }
+
+  private changed(entry: Entry): void {
+    this.pending.set(entry.slot, entry);
+    this.queueFlush();
+  }
+
+  private acquire(key: string, style: MarkerStyle): StyleDef {
+    let def = this.styleDefs.get(key);
+    if (!def) {
+      def = { id: this.nextStyleId++, key, style: { ...style }, users: 0 };
+      this.styleDefs.set(key, def);
+      this.addedStyles.push(def);
     }
+    def.users++;
+    return def;
+  }
+
+  private release(def: StyleDef): void {
+    if (--def.users > 0) return;
+    this.styleDefs.delete(def.key);
+    this.droppedStyles.push(def.id);
+  }
+
+  private project(e: Entry): void {
+    const map = this._map;
+    // Not on a map yet: onAdd projects every marker with the map's CRS.
+    if (!map) return;
+    if (map.options.crs === L.CRS.EPSG3857) {
+      // Spherical Mercator inline: map.project() allocates two objects per call, which adds up at 12k markers.
+      const lat = Math.max(-85.0511287798, Math.min(85.0511287798, e.lat));
+      const sin = Math.sin((lat * Math.PI) / 180);
+      e.x0 = TILE * (e.lng / 360 + 0.5);
+      e.y0 = TILE * (0.5 - (0.25 * Math.log((1 + sin) / (1 - sin))) / Math.PI);
+    } else {
+      const p = map.project([e.lat, e.lng], 0);
+      e.x0 = p.x;
+      e.y0 = p.y;
+    }
+  }
+
+  // ---- what goes to the renderer ----------------------------------------------------------------
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    // At the end of this task: a store batch of thousands of set() calls goes over as one message.
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    const renderer = this.renderer;
+    if (!renderer) return;
+    if (this.freedSlots > COMPACT_AFTER && this.freedSlots > this.entries.size) return this.compact();
+    const batch: SceneBatch = { seq: this.postedSeq + 1 };
+    if (this.addedStyles.length) batch.addStyles = this.addedStyles.map((d) => ({ id: d.id, style: d.style }));
+    if (this.droppedStyles.length) batch.dropStyles = this.droppedStyles;
+    if (this.pending.size) Object.assign(batch, this.encode(this.pending));
+    if (this.highlightDirty) batch.highlight = this.highlightSlots();
+    if (this.linksDirty) batch.links = this.projectLinks();
+    if (this.viewDirty) batch.view = this.placeView();
+    this.addedStyles = [];
+    this.droppedStyles = [];
+    this.pending = new Map();
+    this.highlightDirty = this.linksDirty = this.viewDirty = false;
+    if (Object.keys(batch).length === 1) return;
+    this.postedSeq = batch.seq;
+    renderer.post(batch);
+  }
+
+  private encode(changes: Map<number, Entry | null>): Pick<SceneBatch, 'slots' | 'styles' | 'xy' | 'labels'> {
+    const n = changes.size;
+    const slots = new Int32Array(n);
+    const styles = new Int32Array(n);
+    const xy = new Float64Array(2 * n);
+    const labels: (string | null)[] = new Array(n);
+    let i = 0;
+    for (const [slot, e] of changes) {
+      slots[i] = slot;
+      styles[i] = e ? e.def.id : -1;
+      xy[2 * i] = e?.x0 ?? 0;
+      xy[2 * i + 1] = e?.y0 ?? 0;
+      labels[i] = e?.label ?? null;
+      i++;
+    }
+    return { slots, styles, xy, labels };
+  }
+
+  /** Everything, for a renderer that starts empty. */
+  private fullBatch(): SceneBatch {
+    const all = new Map<number, Entry>();
+    for (const e of this.entries.values()) all.set(e.slot, e);
+    const batch: SceneBatch = {
+      seq: ++this.postedSeq,
+      reset: true,
+      addStyles: [...this.styleDefs.values()].map((d) => ({ id: d.id, style: d.style })),
+      ...this.encode(all),
+      highlight: this.highlightSlots(),
+      links: this.projectLinks(),
+      view: this.placeView(),
+    };
+    this.addedStyles = [];
+    this.droppedStyles = [];
+    this.pending = new Map();
+    this.highlightDirty = this.linksDirty = this.viewDirty = false;
+    return batch;
+  }
+
+  /** Renumbers the live markers in their order once deletions have left more holes than markers. */
+  private compact(): void {
+    const live = [...this.entries.values()].sort((a, b) => a.slot - b.slot);
+    live.forEach((e, i) => (e.slot = i));
+    this.nextSlot = live.length;
+    this.freedSlots = 0;
+    this.renderer?.post(this.fullBatch());
+  }
+
+  private highlightSlots(): Int32Array {
+    const slots: number[] = [];
+    for (const key of this.highlight) {
+      const e = this.entries.get(key);
+      if (e) slots.push(e.slot);
+    }
+    return Int32Array.from(slots);
+  }
+
+  private projectLinks(): SceneLink[] {
+    const map = this._map;
+    return this.links.map(({ from, to, color }) => {
+      const a = map.project(from, 0);
+      const b = map.project(to, 0);
+      return { ax: a.x, ay: a.y, bx: b.x, by: b.y, color };
+    });
+  }
+
+  private placeView(): SceneView {
+    const map = this._map;
+    const size = map.getSize();
+    const pad = this.opts.padding;
+    const min = map.containerPointToLayerPoint(size.multiplyBy(-pad)).round();
+    const width = Math.round(size.x * (1 + 2 * pad));
+    const height = Math.round(size.y * (1 + 2 * pad));
+    const zoom = map.getZoom();
+    const pixelOrigin = map.getPixelOrigin();
+    const id = ++this.viewSeq;
+    this.views.set(id, { min, width, height, zoom, pixelOrigin, topLeft: map.layerPointToLatLng(min) });
+    const crs = map.options.crs!;
+    return {
+      id,
+      width,
+      height,
+      dpr: window.devicePixelRatio || 1,
+      scale: crs.scale(zoom) / crs.scale(0),
+      ox: pixelOrigin.x + min.x,
+      oy: pixelOrigin.y + min.y,
+      labels: zoom >= this.opts.labelZoom,
+    };
+  }
+
+  // ---- showing frames ---------------------------------------------------------------------------
+
+  /** A frame lines up with the map if the map's zoom and pixel origin are still those it was drawn for. */
+  private accepts(viewId: number): boolean {
+    const v = this.views.get(viewId);
+    const map = this._map;
+    return !!v && !!map && !this.zooming && v.zoom === map.getZoom() && v.pixelOrigin.equals(map.getPixelOrigin());
+  }
+
+  private presented(frame: DrawnFrame): void {
+    const v = this.views.get(frame.viewId);
+    const canvas = this.canvas;
+    if (!v || !canvas) return;
+    this.shownSeq = frame.seq;
+    if (!frame.drawn) return;
+    for (const id of this.views.keys()) if (id < frame.viewId) this.views.delete(id);
+    canvas.style.width = `${v.width}px`;
+    canvas.style.height = `${v.height}px`;
+    L.DomUtil.setPosition(canvas, v.min);
+    canvas.style.visibility = '';
+    this.shownView = v;
+    this.scaledForZoom = false;
+    this.draws++;
+    if (frame.drawn === 'whole') this.wholeDraws++;
+    this.lastDrawMs = frame.ms;
+    canvas.dataset.markers = String(frame.markers);
+    canvas.dataset.draws = String(this.draws);
+  }
+
+  private startRenderer(allowWorker: boolean): void {
+    const canvas = this.canvas!;
+    this.renderer = createMarkerRenderer(
+      {
+        canvas,
+        accepts: (id) => this.accepts(id),
+        presented: (frame) => this.presented(frame),
+        failed: (reason) => this.fallBack(reason),
+      },
+      allowWorker,
+    );
+    canvas.dataset.drawnOn = this.renderer.kind;
+    this.renderer.post(this.fullBatch());
+  }
+
+  /** The worker could not draw: a fresh canvas (the old one is bound to the worker's bitmaps) drawn on this thread. */
+  private fallBack(reason: string): void {
+    if (!this.renderer || this.renderer.kind === 'main' || !this.canvas) return;
+    console.warn(`map markers: drawing on the main thread (${reason})`);
+    this.renderer.dispose();
+    const fresh = this.createCanvas();
+    this.canvas.replaceWith(fresh);
+    this.canvas = fresh;
+    this.shownView = null;
+    this.startRenderer(false);
+  }
+
+  private createCanvas(): HTMLCanvasElement {
+    const canvas = L.DomUtil.create('canvas', 'cbd-marker-canvas leaflet-zoom-animated') as HTMLCanvasElement;
+    canvas.dataset.testid = 'marker-canvas';
+    canvas.style.pointerEvents = 'none';
+    canvas.style.visibility = 'hidden';
+    return canvas;
   }
 
   // ---- Leaflet lifecycle ------------------------------------------------------------------------
 
   override onAdd(map: L.Map): this {
-    const canvas = L.DomUtil.create('canvas', 'cbd-marker-canvas leaflet-zoom-animated') as HTMLCanvasElement;
-    canvas.dataset.testid = 'marker-canvas';
-    canvas.style.pointerEvents = 'none';
-    this.canvas = canvas;
-    this.ctx = canvas.getContext('2d');
-    map.getPane(this.opts.pane)!.appendChild(canvas);
+    this.canvas = this.createCanvas();
+    map.getPane(this.opts.pane)!.appendChild(this.canvas);
     const tooltip = L.DomUtil.create('div', 'cbd-marker-tooltip') as HTMLDivElement;
     tooltip.style.display = 'none';
     map.getContainer().appendChild(tooltip);
@@ -216,7 +461,8 @@ export class CanvasMarkerLayer extends L.Layer {
     map.on('click', this.handleClick, this);
     map.on('mousemove', this.handleMove, this);
     map.on('mouseout', this.hideTooltip, this);
-    this.reset();
+    for (const e of this.entries.values()) this.project(e);
+    this.startRenderer(true);
     return this;
   }
 
@@ -224,16 +470,15 @@ export class CanvasMarkerLayer extends L.Layer {
     map.off('click', this.handleClick, this);
     map.off('mousemove', this.handleMove, this);
     map.off('mouseout', this.hideTooltip, this);
-    if (this.frame) cancelAnimationFrame(this.frame);
-    this.frame = 0;
-    clearTimeout(this.deferred);
-    this.deferred = undefined;
+    this.renderer?.dispose();
+    this.renderer = null;
     this.canvas?.remove();
     this.tooltip?.remove();
     map.getContainer().classList.remove('cbd-marker-hover');
     this.canvas = null;
-    this.ctx = null;
     this.tooltip = null;
+    this.views.clear();
+    this.shownView = null;
     return this;
   }
 
@@ -249,196 +494,55 @@ export class CanvasMarkerLayer extends L.Layer {
 
   private animateZoom(e: L.ZoomAnimEvent): void {
     const map = this._map as L.Map & { _latLngToNewLayerPoint?: (ll: L.LatLng, zoom: number, center: L.LatLng) => L.Point };
-    if (!this.canvas || !this.topLeft) return;
+    const shown = this.shownView;
+    if (!this.canvas || !shown) return;
+    this.zooming = true;
     // Leaflet's private helper is the only way to know where the top-left lands before the zoom ends;
-    // without it the markers hide for the quarter second of the animation instead.
+    // without it the markers hide until the first frame at the new zoom instead.
     if (typeof map._latLngToNewLayerPoint !== 'function') {
       this.canvas.style.visibility = 'hidden';
       return;
     }
-    const scale = map.getZoomScale(e.zoom, this.drawnZoom);
-    const offset = map._latLngToNewLayerPoint(this.topLeft, e.zoom, e.center);
+    const scale = map.getZoomScale(e.zoom, shown.zoom);
+    const offset = map._latLngToNewLayerPoint(shown.topLeft, e.zoom, e.center);
     L.DomUtil.setTransform(this.canvas, offset, scale);
-  }
-
-  private reset(): void {
-    if (this.frame) cancelAnimationFrame(this.frame);
-    this.frame = 0;
-    clearTimeout(this.deferred);
-    this.deferred = undefined;
-    this.draw();
+    this.scaledForZoom = true;
   }
 
   /**
-   * A redraw for changed data, on the next frame — unless the last full draw was slow: then no sooner than
-   * twice its time after it, so that drawing takes at most a third of the main thread and the map stays smooth
-   * while a flood of updates arrives (with 12k markers, about 5 redraws a second). Pans and zooms redraw at once.
+   * A new view for the renderer. Until its frame arrives the last one stays where it is: after a pan it still
+   * lines up (the pane moved it), after an animated zoom its CSS scale lines it up; only a jump that reset the
+   * layer's coordinates hides it, rather than show markers in the wrong places.
    */
-  requestRedraw(): void {
-    if (this.frame || this.deferred || !this._map) return;
-    const wait = this.lastDrawEnd + 2 * this.lastDrawMs - performance.now();
-    if (this.lastDrawMs > 8 && wait > 0) {
-      this.deferred = setTimeout(() => {
-        this.deferred = undefined;
-        this.requestRedraw();
-      }, wait);
-      return;
-    }
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.draw();
-    });
-  }
-
-  // ---- drawing ----------------------------------------------------------------------------------
-
-  private project(e: Entry, zoom: number, crs3857: boolean): void {
-    if (crs3857) {
-      // Spherical Mercator inline: map.project() allocates two objects per call, which adds up at 12k markers.
-      const scale = TILE * Math.pow(2, zoom);
-      const lat = Math.max(-85.0511287798, Math.min(85.0511287798, e.lat));
-      const sin = Math.sin((lat * Math.PI) / 180);
-      e.px = scale * (e.lng / 360 + 0.5);
-      e.py = scale * (0.5 - (0.25 * Math.log((1 + sin) / (1 - sin))) / Math.PI);
-    } else {
-      const p = this._map.project([e.lat, e.lng], zoom);
-      e.px = p.x;
-      e.py = p.y;
-    }
-    e.projZoom = zoom;
-  }
-
-  private draw(): void {
+  private reset(): void {
     const map = this._map;
-    const canvas = this.canvas;
-    const ctx = this.ctx;
-    if (!map || !canvas || !ctx) return;
-    const started = performance.now();
-    this.draws++;
-    const size = map.getSize();
-    const pad = this.opts.padding;
-    const min = map.containerPointToLayerPoint(size.multiplyBy(-pad)).round();
-    const width = Math.round(size.x * (1 + 2 * pad));
-    const height = Math.round(size.y * (1 + 2 * pad));
-    const dpr = window.devicePixelRatio || 1;
-    if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
-      canvas.width = Math.round(width * dpr);
-      canvas.height = Math.round(height * dpr);
-      canvas.style.width = `${width}px`;
-      canvas.style.height = `${height}px`;
-    }
-    L.DomUtil.setPosition(canvas, min);
-    canvas.style.visibility = '';
-    const zoom = map.getZoom();
-    this.drawnZoom = zoom;
-    this.topLeft = map.layerPointToLatLng(min);
-    const origin = map.getPixelOrigin();
-    const ox = origin.x + min.x;
-    const oy = origin.y + min.y;
-
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, width, height);
-
-    const crs3857 = map.options.crs === L.CRS.EPSG3857;
-    if (!this.sortedBuckets) this.sortedBuckets = [...this.buckets.values()].sort((a, b) => a.style.z - b.style.z);
-
-    this.drawLinks(ctx, ox, oy);
-
-    const showLabels = zoom >= this.opts.labelZoom;
-    const labelled: { x: number; y: number; text: string; r: number }[] = [];
-    // Each marker is a copy of its bucket's sprite: without a GPU, Chromium rasterises thousands of anti-aliased
-    // paths far more slowly than it copies as many small bitmaps.
-    for (const bucket of this.sortedBuckets) {
-      const s = bucket.style;
-      const r = s.size;
-      const sprite = spriteOf(bucket, dpr);
-      ctx.globalAlpha = s.alpha ?? 1;
-      // In device pixels at whole-pixel offsets, so each copy is a plain blit with no resampling.
-      ctx.setTransform(1, 0, 0, 1, 0, 0);
-      for (const e of bucket.entries) {
-        if (e.projZoom !== zoom) this.project(e, zoom, crs3857);
-        const x = e.px - ox;
-        const y = e.py - oy;
-        if (x < -r || y < -r || x > width + r || y > height + r) continue;
-        ctx.drawImage(sprite.canvas, Math.round(x * dpr) - sprite.half, Math.round(y * dpr) - sprite.half);
-        if (showLabels && e.label) labelled.push({ x, y, text: e.label, r });
-      }
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    }
-    ctx.globalAlpha = 1;
-
-    if (this.highlight.size) {
-      ctx.beginPath();
-      for (const key of this.highlight) {
-        const e = this.entries.get(key);
-        if (!e) continue;
-        if (e.projZoom !== zoom) this.project(e, zoom, crs3857);
-        const x = e.px - ox;
-        const y = e.py - oy;
-        const rr = e.style.size + 6;
-        ctx.moveTo(x + rr, y);
-        ctx.arc(x, y, rr, 0, Math.PI * 2);
-      }
-      ctx.lineWidth = 3;
-      ctx.strokeStyle = '#00e5ff';
-      ctx.stroke();
-      ctx.lineWidth = 1;
-      ctx.strokeStyle = '#002b36';
-      ctx.stroke();
-    }
-
-    // Labels only when few enough to read: at city scale they would be a smear.
-    if (labelled.length && labelled.length < 400) {
-      ctx.font = '600 11px system-ui, "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif';
-      ctx.textBaseline = 'middle';
-      ctx.lineWidth = 3;
-      ctx.strokeStyle = 'rgba(255,255,255,0.9)';
-      ctx.fillStyle = '#0b2239';
-      for (const l of labelled) {
-        ctx.strokeText(l.text, l.x + l.r + 3, l.y);
-        ctx.fillText(l.text, l.x + l.r + 3, l.y);
-      }
-    }
-    canvas.dataset.markers = String(this.entries.size);
-    canvas.dataset.draws = String(this.draws);
-    this.lastDrawEnd = performance.now();
-    this.lastDrawMs = this.lastDrawEnd - started;
-  }
-
-  private drawLinks(ctx: CanvasRenderingContext2D, ox: number, oy: number): void {
-    if (!this.links.length || !this._map) return;
-    ctx.save();
-    ctx.setLineDash([6, 5]);
-    ctx.lineWidth = 2;
-    for (const link of this.links) {
-      const a = this._map.project(link.from, this._map.getZoom());
-      const b = this._map.project(link.to, this._map.getZoom());
-      ctx.strokeStyle = link.color;
-      ctx.beginPath();
-      ctx.moveTo(a.x - ox, a.y - oy);
-      ctx.lineTo(b.x - ox, b.y - oy);
-      ctx.stroke();
-    }
-    ctx.restore();
+    this.zooming = false;
+    const shown = this.shownView;
+    const moved = shown && (shown.zoom !== map.getZoom() || !shown.pixelOrigin.equals(map.getPixelOrigin()));
+    if (moved && !this.scaledForZoom && this.canvas) this.canvas.style.visibility = 'hidden';
+    this.viewDirty = true;
+    this.queueFlush();
   }
 
   // ---- hit-testing ------------------------------------------------------------------------------
 
-  /** The topmost marker under a container point, or null. A linear scan: 12k subtractions take well under a millisecond. */
+  /**
+   * The topmost marker under a container point, or null: highest z, then the latest slot, which is the order the
+   * renderer draws in. A linear scan: 12k subtractions take well under a millisecond.
+   */
   hitTest(containerPoint: L.Point): Entry | null {
     const map = this._map;
     if (!map) return null;
-    const zoom = map.getZoom();
-    const crs3857 = map.options.crs === L.CRS.EPSG3857;
+    const crs = map.options.crs!;
+    const k = crs.scale(map.getZoom()) / crs.scale(0);
     const abs = map.containerPointToLayerPoint(containerPoint).add(map.getPixelOrigin());
     let best: Entry | null = null;
     for (const e of this.entries.values()) {
-      if (e.projZoom !== zoom) this.project(e, zoom, crs3857);
       const r = e.style.size + HIT_SLOP;
-      const dx = e.px - abs.x;
-      const dy = e.py - abs.y;
+      const dx = e.x0 * k - abs.x;
+      const dy = e.y0 * k - abs.y;
       if (dx * dx + dy * dy > r * r) continue;
-      if (!best || e.style.z > best.style.z || (e.style.z === best.style.z && e.seq > best.seq)) best = e;
+      if (!best || e.style.z > best.style.z || (e.style.z === best.style.z && e.slot > best.slot)) best = e;
     }
     return best;
   }
@@ -470,78 +574,5 @@ export class CanvasMarkerLayer extends L.Layer {
   private hideTooltip(): void {
     this.hovered = null;
     if (this.tooltip) this.tooltip.style.display = 'none';
-  }
-}
-
-/** The bucket's marker, drawn once into a small canvas (redrawn if the device pixel ratio changes). */
-function spriteOf(bucket: Bucket, dpr: number): NonNullable<Bucket['sprite']> {
-  if (bucket.sprite?.dpr === dpr) return bucket.sprite;
-  const s = bucket.style;
-  // Room for the widest shape (1.2 r), the stroke and a pixel of anti-aliasing, in device pixels.
-  const half = Math.ceil((s.size * 1.25 + s.lineWidth + 1) * dpr);
-  const canvas = document.createElement('canvas');
-  canvas.width = canvas.height = 2 * half;
-  const ctx = canvas.getContext('2d')!;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  const c = half / dpr;
-  ctx.beginPath();
-  tracePath(ctx, s.shape, c, c, s.size);
-  ctx.fillStyle = s.fill;
-  if (s.shape !== 'ring') ctx.fill();
-  if (s.lineWidth > 0) {
-    ctx.lineWidth = s.lineWidth;
-    ctx.strokeStyle = s.stroke;
-    ctx.stroke();
-  }
-  if (s.dot) {
-    ctx.beginPath();
-    const dr = Math.max(1.5, s.size * 0.38);
-    ctx.arc(c, c, dr, 0, Math.PI * 2);
-    ctx.fillStyle = s.dot;
-    ctx.fill();
-  }
-  bucket.sprite = { dpr, canvas, half };
-  return bucket.sprite;
-}
-
-function tracePath(ctx: CanvasRenderingContext2D, shape: Shape, x: number, y: number, r: number): void {
-  switch (shape) {
-    case 'circle':
-    case 'ring':
-      ctx.moveTo(x + r, y);
-      ctx.arc(x, y, r, 0, Math.PI * 2);
-      break;
-    case 'square':
-      ctx.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7);
-      break;
-    case 'roundrect': {
-      const w = r * 1.7;
-      const h = r * 1.25;
-      ctx.roundRect(x - w / 2 - r * 0.1, y - h / 2 - r * 0.2, w + r * 0.2, h + r * 0.4, r * 0.35);
-      break;
-    }
-    case 'diamond':
-      ctx.moveTo(x, y - r * 1.15);
-      ctx.lineTo(x + r * 1.15, y);
-      ctx.lineTo(x, y + r * 1.15);
-      ctx.lineTo(x - r * 1.15, y);
-      ctx.closePath();
-      break;
-    case 'triangle':
-      ctx.moveTo(x, y - r * 1.2);
-      ctx.lineTo(x + r * 1.1, y + r * 0.8);
-      ctx.lineTo(x - r * 1.1, y + r * 0.8);
-      ctx.closePath();
-      break;
-    case 'hexagon':
-      for (let i = 0; i < 6; i++) {
-        const a = (Math.PI / 3) * i + Math.PI / 6;
-        const px = x + r * Math.cos(a);
-        const py = y + r * Math.sin(a);
-        if (i === 0) ctx.moveTo(px, py);
-        else ctx.lineTo(px, py);
-      }
-      ctx.closePath();
-      break;
   }
 }

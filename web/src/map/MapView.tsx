@@ -47,8 +47,15 @@ interface TestHook {
   pointOf(key: string): { x: number; y: number } | null;
   styleOf(key: string): unknown;
   keys(): string[];
+  /** Redraws shown (each shows every marker as it is now), and how long the last one took. */
   draws(): number;
+  /** Of those, the ones that repainted the whole canvas rather than only the squares that changed. */
+  wholeDraws(): number;
   lastDrawMs(): number;
+  /** Every change given to the layer is on screen: frames come from a worker, a moment after the change. */
+  caughtUp(): boolean;
+  /** 'worker' where a worker draws the markers, 'main' where the page's thread does (no OffscreenCanvas). */
+  drawnOn(): 'worker' | 'main' | null;
   /** Page coordinates of a marker, for a test to click it like a person would. */
   pagePointOf(key: string): { x: number; y: number } | null;
   map: L.Map;
@@ -91,7 +98,10 @@ export function MarkerLayer({
       styleOf: (key) => layer.styleOf(key),
       keys: () => [...layer.keys()],
       draws: () => layer.draws,
+      wholeDraws: () => layer.wholeDraws,
       lastDrawMs: () => layer.lastDrawMs,
+      caughtUp: () => layer.caughtUp(),
+      drawnOn: () => layer.drawnOn,
       pagePointOf: (key) => {
         const p = layer.containerPointOf(key);
         if (!p) return null;

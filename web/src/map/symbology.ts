@@ -1,6 +1,6 @@
 import type { Incident, Unit } from '../api/types.ts';
 import { agencyColor, priorityColor } from '../util/colors.ts';
-import type { MarkerStyle, Shape } from './CanvasMarkerLayer.ts';
+import type { MarkerStyle, Shape } from './markerStyle.ts';
 
 export const INCIDENT_SHAPES: Record<string, Shape> = {
   reported: 'circle',
