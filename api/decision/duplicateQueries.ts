@@ -15,7 +15,7 @@ const OPEN = ['reported', 'triaged', 'dispatched', 'on_scene'];
  * The open incidents that look most like the same event as `subject`, nearest first (at most DUPLICATES_SHOWN).
  * Read from the board (a moment behind the streams, which is fine for a warning); the rule itself is pure
  * (domain/decision/duplicates.ts). PostgreSQL keeps to a rough box around the place, the compatible types and the
- * open incidents, and hands over only the nearest few by a flat-earth distance (exact to a fraction of a percent
+ * open incidents (a merged duplicate is closed on the board), and hands over only the nearest few by a flat-earth distance (exact to a fraction of a percent
  * over 300 m): a storm of calls about one fire must not make every new report read hundreds of rows. The exact
  * distance is the rule's.
  */
@@ -35,7 +35,6 @@ export async function likelyDuplicates(sql: Sql, subject: DuplicateSubject, rule
        and lng between ${lng - dLng} and ${lng + dLng}
        and reported_at between ${from}::timestamptz and ${to}::timestamptz
        and status = any(${OPEN}::text[])
-       and coordination ->> 'mergedInto' is null
        and type = any(${typesCompatibleWith(subject.type, rules)}::text[])
      order by (lat - ${lat}) ^ 2 + ((lng - ${lng}) * ${cosLat}) ^ 2, abs(extract(epoch from reported_at - ${subject.reportedAt}::timestamptz)), id
      limit ${4 * DUPLICATES_SHOWN}`;

@@ -12,7 +12,31 @@ const RATES = (process.env.BENCH_LIVE_RATES ?? '100,500').split(',').map(Number)
 /** Then the lower rate again with one more client that stops reading: the others must keep their latency. */
 const STALLED_AT = RATES[0]!;
 const JIAN = { lat: 27.1138, lng: 114.9865 };
-const TAG = /lat-(\d+)-x/g;
+
+/**
+ * Where report `tag` happens: spread over the city's centre (about 15 × 17 km), as a day's calls are, not all on one
+ * spot, where every new report would be a likely duplicate of thousands of open ones.
+ */
+function placeOf(tag: number): { lat: number; lng: number } {
+  const spread = (n: number) => ((n * 2654435761) % 4294967296) / 4294967296;
+  return { lat: JIAN.lat - 0.07 + 0.14 * spread(tag), lng: JIAN.lng - 0.08 + 0.16 * spread(tag + 7919) };
+}
+const TAG_START = Buffer.from('lat-');
+
+/**
+ * The tags ("lat-<n>-x") in one message, found in its bytes: 50 clients read 25,000 messages a second at 500
+ * commands/s, and decoding and regex-scanning each one made this process's own event loop part of the figure.
+ */
+function tagsIn(data: Buffer): number[] {
+  const tags: number[] = [];
+  for (let at = data.indexOf(TAG_START); at >= 0; at = data.indexOf(TAG_START, at + 1)) {
+    let n = 0;
+    let i = at + TAG_START.length;
+    for (; i < data.length && data[i]! >= 48 && data[i]! <= 57; i++) n = n * 10 + (data[i]! - 48);
+    if (i > at + TAG_START.length && data[i] === 45 /* - */ && data[i + 1] === 120 /* x */) tags.push(n);
+  }
+  return tags;
+}
 /** Open loop, but bounded: past this many unanswered commands the offered load is shed (and reported). */
 const MAX_IN_FLIGHT = 256;
 
@@ -53,12 +77,9 @@ export const liveLatency: Figure = {
             new Promise<void>((resolve, reject) => {
               const ws = new WebSocket(url);
               sockets.push(ws);
-              ws.on('message', (data) => {
+              ws.on('message', (data: Buffer) => {
                 const now = performance.now();
-                for (const match of data.toString().matchAll(TAG)) {
-                  const tag = Number(match[1]);
-                  if (!seen.has(tag)) seen.set(tag, now);
-                }
+                for (const tag of tagsIn(data)) if (!seen.has(tag)) seen.set(tag, now);
               });
               ws.once('open', () => resolve());
               ws.once('error', reject);
@@ -99,7 +120,7 @@ export const liveLatency: Figure = {
               token,
               headers: { 'idempotency-key': randomUUID() },
               body: report
-                ? { type: 'public_order', priority: 3, location: JIAN, description: `lat-${tag}-x` }
+                ? { type: 'public_order', priority: 3, location: placeOf(tag), description: `lat-${tag}-x` }
                 : { text: `lat-${tag}-x` },
             },
           ).then((response) => {
