@@ -60,6 +60,30 @@ export async function lockCheckpoint(tx: Tx, projection: string, expected: Check
   }
 }
 
+/** SQLSTATE of projection_checkpoint_moved() (migrations/00008_projection_fence). */
+export const CHECKPOINT_MOVED = 'CB001';
+
+/**
+ * Moves the checkpoint from `expected` to `next`, or fails the transaction when it is not at `expected` (another
+ * projector moved it): lockCheckpoint and writeCheckpoint in one statement, for a batch whose COMMIT is already on
+ * its way behind it.
+ */
+export async function moveCheckpoint(tx: Tx, projection: string, expected: Checkpoint, next: Checkpoint): Promise<void> {
+  await query(
+    tx,
+    `with moved as (
+       update projection_checkpoints set position = $2, seq = $3, updated_at = now()
+        where projection = $1 and position = $4 and seq = $5
+       returning 1)
+     select case when exists (select 1 from moved) then true else projection_checkpoint_moved($1) end as moved`,
+    [projection, next.position, String(next.seq), expected.position, String(expected.seq)],
+  );
+}
+
+export function isCheckpointMoved(error: unknown): boolean {
+  return error instanceof CheckpointMovedError || (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === CHECKPOINT_MOVED);
+}
+
 export async function writeCheckpoint(tx: Tx, projection: string, next: Checkpoint): Promise<void> {
   await query(tx, 'update projection_checkpoints set position = $2, seq = $3, updated_at = now() where projection = $1', [
     projection,

@@ -16,7 +16,9 @@ export type Tx = TransactionSql<any>;
  * connection's between Parse and Bind (see eventstore/embedded.ts); named statements are per connection.
  */
 export function query<T extends readonly unknown[]>(db: Db | Tx, text: string, params: readonly unknown[] = []): Promise<T> {
-  return db.unsafe(text, params as never[], { prepare: true }) as unknown as Promise<T>;
+  // Sent now, not when first awaited (postgres.js queries are lazy): statements pipelined on one connection must
+  // reach it in the order they were written, or a COMMIT awaited first would overtake the writes before it.
+  return db.unsafe(text, params as never[], { prepare: true }).execute() as unknown as Promise<T>;
 }
 
 /** Every table this projection owns; a rebuild empties exactly these (plus its checkpoint row). */
@@ -41,6 +43,8 @@ export interface AppliedBatch {
   unitsWritten: number;
   /** The new event_log rows, each with its board row as the batch left it (what the live feed sends). */
   changes: CommittedChange[];
+  /** The board rows the batch wrote, as folded (what a BoardMemory remembers once the batch has committed). */
+  rows?: Touched;
 }
 
 /** One applied event as the live feed reads it back from event_log and the boards, without reading it back. */
@@ -120,11 +124,12 @@ export async function applyBatch(
   tx: Tx,
   events: readonly RecordedEvent[],
   afterSeq: number,
-  options: { fault?: FaultHook; alongside?: Alongside } = {},
+  options: { fault?: FaultHook; alongside?: Alongside; memory?: BoardMemory } = {},
 ): Promise<AppliedBatch> {
   const last = events.at(-1);
   if (!last) throw new Error('applyBatch needs at least one event');
-  const { fault, alongside } = options;
+  const { fault, alongside, memory } = options;
+  if (memory) return applyRemembered(tx, events, afterSeq, memory, alongside);
 
   // The checkpoint already guarantees exactly-once; this catches a store that redelivers, or a checkpoint
   // restored from an older backup than the tables. The boards are read for every aggregate of the batch at the
@@ -169,14 +174,52 @@ export async function applyBatch(
     return result;
   }
 
-  const touched = emptyTouched();
   const stored = (table: BoardTable, id: string) => (table === 'incident_board' ? incidents.get(id) : units.get(id));
+  return foldAndWrite(tx, fresh, stored, result, fault, alongside);
+}
+
+/**
+ * The live projector's batch when it remembers every board row the batch folds into (or the batch creates them):
+ * nothing to read, so the batch's statements, the caller's and its COMMIT leave in one round trip. No "already
+ * applied?" look-up either: a redelivered event fails the batch on event_log's unique event_id, and the caller
+ * applies it again the careful way (applyBatch without memory).
+ */
+async function applyRemembered(tx: Tx, events: readonly RecordedEvent[], afterSeq: number, memory: BoardMemory, alongside: Alongside | undefined): Promise<AppliedBatch> {
+  let seq = afterSeq;
+  const fresh = events.map((event) => toProjected(event, ++seq));
+  const result: AppliedBatch = {
+    applied: fresh.length,
+    duplicates: 0,
+    lastSeq: seq,
+    lastPosition: events.at(-1)!.position,
+    incidentsWritten: 0,
+    unitsWritten: 0,
+    changes: [],
+  };
+  const fence = alongside?.reads?.();
+  fence?.catch(() => {});
+  await foldAndWrite(tx, fresh, (table, id) => memory.get(table, id), result, undefined, alongside);
+  await fence;
+  return result;
+}
+
+/** Folds the new events into their board rows and writes them with the caller's statements, in one round trip. */
+async function foldAndWrite(
+  tx: Tx,
+  fresh: ProjectedEvent[],
+  stored: (table: BoardTable, id: string) => unknown,
+  result: AppliedBatch,
+  fault: FaultHook | undefined,
+  alongside: Alongside | undefined,
+): Promise<AppliedBatch> {
+  const touched = emptyTouched();
   for (const [index, e] of fresh.entries()) {
     if (fault) await fault({ stage: 'event', index, event: e });
     foldEvent(e, touched, stored);
   }
   result.incidentsWritten = touched.incident_board.size;
   result.unitsWritten = touched.unit_board.size;
+  result.rows = touched;
 
   const logWrite = query(tx, INSERT_EVENT_LOG, [JSON.stringify(fresh.map(eventLogRow))]);
   const incidentsWrite =
@@ -209,6 +252,60 @@ export async function applyBatch(
     };
   });
   return result;
+}
+
+/**
+ * The board rows the live projector has committed, so the next batch folds without reading them back: it is their
+ * only writer while it holds the projection's lock, and it forgets them all whenever it may not have been (it takes
+ * the lock again, steps aside for a rebuild, or a batch fails). Least recently used rows are let go beyond `limit`;
+ * a batch that needs one of them reads it as before.
+ */
+export class BoardMemory {
+  private readonly rows = { incident_board: new Map<string, unknown>(), unit_board: new Map<string, unknown>() };
+
+  constructor(readonly limit = 20_000) {}
+
+  get(table: BoardTable, id: string): unknown {
+    return this.rows[table].get(id);
+  }
+
+  /** Whether a batch can be folded from memory alone: each aggregate's first event in it is remembered or creates it. */
+  covers(events: readonly RecordedEvent[]): boolean {
+    const seen = new Set<string>();
+    for (const event of events) {
+      if (seen.has(event.streamId)) continue;
+      seen.add(event.streamId);
+      const table = TABLE_OF.get(entityOf(event.streamId).entity);
+      if (!table) continue;
+      if (event.revision !== 0n && !this.rows[table].has(entityOf(event.streamId).entityId)) return false;
+    }
+    return true;
+  }
+
+  /** Takes in a committed batch's rows, most recent last, and lets go of the oldest beyond the limit. */
+  remember(rows: Touched | undefined): void {
+    if (!rows) return;
+    for (const table of ['incident_board', 'unit_board'] as const) {
+      const mine = this.rows[table];
+      for (const [id, row] of rows[table]) {
+        mine.delete(id);
+        mine.set(id, row);
+      }
+      for (const [oldest] of mine) {
+        if (mine.size <= this.limit) break;
+        mine.delete(oldest);
+      }
+    }
+  }
+
+  forget(): void {
+    this.rows.incident_board.clear();
+    this.rows.unit_board.clear();
+  }
+
+  get size(): number {
+    return this.rows.incident_board.size + this.rows.unit_board.size;
+  }
 }
 
 type BoardTable = 'incident_board' | 'unit_board';

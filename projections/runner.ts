@@ -1,7 +1,7 @@
 import type { EventStore, LogPosition, RecordedEvent } from '../eventstore/port.ts';
-import { ensureCheckpoint, lockCheckpoint, ORIGIN, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { ensureCheckpoint, isCheckpointMoved, lockCheckpoint, moveCheckpoint, ORIGIN, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { checkAdvisoryLocks, openLockSession, projectionLocks, releaseAdvisoryLock, tryAdvisoryLock, type LockSession } from './lock.ts';
-import { applyBatch, query, restoreReadModelIndexes, type CommittedChange, type Db, type FaultHook, type Tx } from './readModels.ts';
+import { applyBatch, BoardMemory, query, restoreReadModelIndexes, type CommittedChange, type Db, type FaultHook, type Tx } from './readModels.ts';
 
 /** The PostgreSQL channel on which a committed batch's seq is announced to every process. */
 export const FEED_CHANNEL = 'cbd_feed';
@@ -72,6 +72,11 @@ class SupersededError extends Error {
 
 type Outcome = 'stop' | 'yield' | { error: unknown };
 
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const e = error as { code?: unknown; constraint_name?: unknown } | null;
+  return typeof e === 'object' && e !== null && e.code === '23505' && e.constraint_name === constraint;
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
@@ -100,6 +105,8 @@ class ProjectorRunner implements Projector {
   private readonly locks: ReturnType<typeof projectionLocks>;
 
   private current: Checkpoint = ORIGIN;
+  /** The board rows this runner has committed while leading (see BoardMemory). */
+  private readonly memory = new BoardMemory();
   private state: ProjectorRole = 'starting';
   private readonly stopping = new AbortController();
   private readonly listeners = new Set<(info: CommittedBatch) => void>();
@@ -234,6 +241,8 @@ class ProjectorRunner implements Projector {
     const restored = await restoreReadModelIndexes(this.sql);
     if (restored > 0) this.log.info({ projection: this.name, indexes: restored }, 'rebuilt the indexes an unfinished rebuild had deferred');
     while (!this.stopped) {
+      // Whatever happened before this (another writer, a rebuild, a failed batch), the boards are read afresh.
+      this.memory.forget();
       this.current = await ensureCheckpoint(this.sql, this.name);
       this.log.info({ projection: this.name, seq: this.current.seq, position: this.current.position }, 'projector active');
       const outcome = await this.follow();
@@ -244,7 +253,7 @@ class ProjectorRunner implements Projector {
       }
       const { error } = outcome;
       if (error instanceof LockLostError) throw error;
-      if (error instanceof Error && error.name === 'CheckpointMovedError') throw error;
+      if (isCheckpointMoved(error)) throw error;
       failures += 1;
       this.log.error({ err: error, projection: this.name, seq: this.current.seq }, 'projection batch failed; resuming from the checkpoint');
       await sleep(this.backoff(failures), this.stopping.signal);
@@ -308,10 +317,24 @@ class ProjectorRunner implements Projector {
   }
 
   private async commit(batch: RecordedEvent[]): Promise<void> {
+    // Folded from the board rows it remembers, the batch is one round trip; otherwise the rows are read first (a
+    // second one). A test's injected faults take the careful way, where each step is awaited before the next.
+    const remembered = !this.fault && this.memory.covers(batch);
+    try {
+      await this.commitBatch(batch, remembered);
+    } catch (error) {
+      this.memory.forget();
+      // An event already in event_log (a redelivery): the careful way looks for such events and skips them.
+      if (remembered && isUniqueViolation(error, 'event_log_event_id_key')) return this.commitBatch(batch, false);
+      throw error;
+    }
+  }
+
+  private async commitBatch(batch: RecordedEvent[], remembered: boolean): Promise<void> {
     const from = this.current;
     const fault = this.fault;
-    // A connection of our own, so BEGIN goes out with the batch's reads and COMMIT with its writes: two round trips a
-    // batch instead of four (under load each one waits its turn on a busy event loop and a busy database).
+    // A connection of our own, so BEGIN goes out with the batch's reads and COMMIT with its writes (under load each
+    // round trip waits its turn on a busy event loop and a busy database).
     const conn = (await this.sql.reserve()) as unknown as Tx;
     let open = true;
     try {
@@ -323,15 +346,18 @@ class ProjectorRunner implements Projector {
       let committed = false;
       const result = await applyBatch(conn, batch, from.seq, {
         ...(fault && { fault }),
+        ...(remembered && { memory: this.memory }),
         alongside: {
-          reads: () => Promise.all([begin, asyncCommit, lockCheckpoint(conn, this.name, from)]),
+          // Read the careful way, the checkpoint row is locked and checked with the reads; remembered, it is checked
+          // as it is moved, in the same statement.
+          reads: () => Promise.all([begin, asyncCommit, ...(remembered ? [] : [lockCheckpoint(conn, this.name, from)])]),
           writes: async (applied) => {
             next = { position: applied.lastPosition, seq: applied.lastSeq };
             if (fault) await fault({ stage: 'checkpoint' });
-            const writes: Array<Promise<unknown>> = [writeCheckpoint(conn, this.name, next)];
+            const writes: Array<Promise<unknown>> = [remembered ? moveCheckpoint(conn, this.name, from, next) : writeCheckpoint(conn, this.name, next)];
             // Inside the transaction: PostgreSQL delivers it at commit, and never for a batch that rolled back.
             if (this.listen && applied.applied > 0) writes.push(query(conn, 'select pg_notify($1, $2)', [FEED_CHANNEL, String(next.seq)]));
-            // COMMIT right behind the writes. A write that failed has aborted the transaction already, and
+            // COMMIT right behind the writes. A statement that failed has aborted the transaction already, and
             // PostgreSQL answers this COMMIT with a rollback. Under a test's injected faults each step is awaited
             // first, so a fault stops the batch before anything commits.
             if (!fault) {
@@ -345,6 +371,7 @@ class ProjectorRunner implements Projector {
       if (!committed) await query(conn, 'commit');
       open = false;
       this.current = next;
+      this.memory.remember(result.rows);
       if (result.applied > 0) this.emit({ toSeq: next.seq, events: result.applied, position: next.position, changes: result.changes });
       for (const wake of this.commitWaiters) wake();
     } catch (error) {
