@@ -80,6 +80,9 @@ export class TimeTravelProjector {
   private readonly cache = new Map<string, Cached>();
   private lastPosition: LogPosition | undefined;
   private failure: unknown;
+  private stopped = false;
+  private failures = 0;
+  private restart: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -90,16 +93,33 @@ export class TimeTravelProjector {
   async start(): Promise<void> {
     const [row] = await this.sql<{ position: string }[]>`select position from projection_checkpoints where projection = ${TIME_TRAVEL_PROJECTION}`;
     const from = row?.position;
-    this.subscription = this.store.subscribe({ ...(from && from !== 'start' && { from }), streamPrefixes: STREAM_PREFIXES, batchSize: 1000 }, (batch) =>
+    const subscription = this.store.subscribe({ ...(from && from !== 'start' && { from }), streamPrefixes: STREAM_PREFIXES, batchSize: 1000 }, (batch) =>
       this.apply(batch),
     );
-    this.subscription.done.catch((error) => {
-      this.failure = error;
-      this.onError(error);
-    });
+    this.subscription = subscription;
+    subscription.done.catch((error) => this.restartAfter(error));
+  }
+
+  /**
+   * A lost connection or a server restart must not end time travel for good: start again from the checkpoint,
+   * waiting longer while it keeps failing. What a failed batch would have written is written then.
+   */
+  private restartAfter(error: unknown): void {
+    this.failure = error;
+    this.onError(error);
+    this.cache.clear();
+    if (this.stopped) return;
+    this.failures += 1;
+    this.restart = setTimeout(() => {
+      this.restart = undefined;
+      if (!this.stopped) this.start().catch((startError: unknown) => this.restartAfter(startError));
+    }, Math.min(30_000, 500 * 2 ** Math.min(this.failures - 1, 6)));
+    this.restart.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restart) clearTimeout(this.restart);
     await this.subscription?.close();
   }
 
@@ -149,40 +169,57 @@ export class TimeTravelProjector {
       });
     }
     const last = batch.at(-1);
-    await this.sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(${LOCK.toString()}::bigint)`;
+    // One round trip: the statements go out together on a connection of our own, COMMIT behind them (a statement
+    // that fails aborts the transaction, and PostgreSQL answers that COMMIT with a rollback). Derived data, like the
+    // read models: its commit does not wait for the disk.
+    const conn = await this.sql.reserve();
+    let open = true;
+    try {
+      const send = (text: string, params: unknown[] = []) => conn.unsafe(text, params as never[], { prepare: true }).execute();
+      const statements = [send('begin'), send('set local synchronous_commit = off'), send('select pg_advisory_xact_lock($1::bigint)', [LOCK.toString()])];
       if (rows.length > 0) {
         const json = JSON.stringify(rows);
-        // Close each stream's previous interval at the new row's start, then add the rows; a redelivered row
-        // is skipped.
-        await tx.unsafe(
-          `with input as (select * from json_to_recordset($1::text::json)
-                            as t(stream_id text, revision bigint, entity text, entity_id text, valid_from timestamptz, view jsonb))
-           insert into time_travel_states (stream_id, revision, entity, entity_id, valid_from, view)
-           select stream_id, revision, entity, entity_id, valid_from, view from input order by stream_id, revision
-           on conflict (stream_id, revision) do nothing`,
-          [json],
-          { prepare: true },
-        );
-        // Driven by the batch (a primary-key lookup per row), never by a scan of the table.
-        await tx.unsafe(
-          `update time_travel_states s set valid_to = i.valid_from
-             from json_to_recordset($1::text::json) as i(stream_id text, revision bigint, valid_from timestamptz)
-            where s.stream_id = i.stream_id and s.revision = i.revision - 1 and s.valid_to is null`,
-          [json],
-          { prepare: true },
+        // Add the rows (a redelivered row is skipped), then close each stream's previous interval at the new row's
+        // start, driven by the batch (a primary-key lookup per row), never by a scan of the table.
+        statements.push(
+          send(
+            `with input as (select * from json_to_recordset($1::text::json)
+                              as t(stream_id text, revision bigint, entity text, entity_id text, valid_from timestamptz, view jsonb))
+             insert into time_travel_states (stream_id, revision, entity, entity_id, valid_from, view)
+             select stream_id, revision, entity, entity_id, valid_from, view from input order by stream_id, revision
+             on conflict (stream_id, revision) do nothing`,
+            [json],
+          ),
+          send(
+            `update time_travel_states s set valid_to = i.valid_from
+               from json_to_recordset($1::text::json) as i(stream_id text, revision bigint, valid_from timestamptz)
+              where s.stream_id = i.stream_id and s.revision = i.revision - 1 and s.valid_to is null`,
+            [json],
+          ),
         );
       }
       if (last) {
         // Each stream keeps its own clock: the newest state of the batch is its greatest start, not its last row's.
         const through = rows.reduce<string | null>((max, r) => (max === null || (r.valid_from as string) > max ? (r.valid_from as string) : max), null);
-        await tx`
-          insert into projection_checkpoints (projection, position, seq, through, updated_at)
-          values (${TIME_TRAVEL_PROJECTION}, ${last.position}, ${batch.length}, ${through}::timestamptz, now())
-          on conflict (projection) do update set position = excluded.position, seq = projection_checkpoints.seq + excluded.seq,
-            through = greatest(projection_checkpoints.through, excluded.through), updated_at = now()`;
+        statements.push(
+          send(
+            `insert into projection_checkpoints (projection, position, seq, through, updated_at)
+             values ($1, $2, $3, $4::timestamptz, now())
+             on conflict (projection) do update set position = excluded.position, seq = projection_checkpoints.seq + excluded.seq,
+               through = greatest(projection_checkpoints.through, excluded.through), updated_at = now()`,
+            [TIME_TRAVEL_PROJECTION, last.position, String(batch.length), through],
+          ),
+        );
       }
-    });
+      statements.push(send('commit'));
+      for (const statement of statements) statement.catch(() => {});
+      for (const statement of statements) await statement;
+      open = false;
+    } finally {
+      if (open) await conn.unsafe('rollback').catch(() => {});
+      conn.release();
+    }
+    this.failures = 0;
     for (const [stream, cached] of staged) this.cache.set(stream, cached);
     // Unbounded growth would follow the number of streams; a cold miss only costs one stream read.
     if (this.cache.size > 200_000) this.cache.clear();

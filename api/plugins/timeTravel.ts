@@ -37,7 +37,7 @@ const timeTravel: FastifyPluginAsync<TimeTravelOptions> = async (fastify, option
   const { sql, store, vault } = options;
 
   if (options.project !== false) {
-    const projector = new TimeTravelProjector(options.rawStore, sql, (error) => app.log.error({ err: error }, 'the time travel projector stopped'));
+    const projector = new TimeTravelProjector(options.rawStore, sql, (error) => app.log.error({ err: error }, 'the time travel projector failed; it starts again from its checkpoint'));
     app.addHook('onReady', () => projector.start());
     app.addHook('onClose', () => projector.stop());
   }
