@@ -29,7 +29,7 @@ async function missing(): Promise<number> {
   return row!.n;
 }
 
-it(`starts again from its checkpoint after a batch fails, and catches up (${db?.kind ?? (process.env.DATABASE_URL ? 'postgres' : 'pglite')})`, async () => {
+it(`starts again from its checkpoint after a batch fails, and catches up (${process.env.DATABASE_URL ? "postgres" : "pglite"})`, async () => {
   const errors: unknown[] = [];
   const projector = new TimeTravelProjector(store, db.sql, (error) => errors.push(error));
   await projector.start();
