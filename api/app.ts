@@ -96,7 +96,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(live, {
     sql,
     listen: options.listen ?? storeKind === 'postgres',
-    ...(projector && { onCommitted: (listener: (info: { toSeq: number; changes: readonly FeedRow[] }) => void) => projector.onCommitted(listener) }),
+    ...(projector && {
+      onCommitted: (listener: (info: { toSeq: number; changes: readonly FeedRow[] }) => void) => projector.onCommitted(listener),
+      projectsHere: () => projector.role() === 'active',
+    }),
   });
   // Last: its catch-all serves the app's HTML for every path no API route claimed.
   if (options.web !== false) await app.register(web, options.web ?? {});

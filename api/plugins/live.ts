@@ -18,6 +18,8 @@ export interface LiveOptions {
   onCommitted?: (listener: (info: { toSeq: number | bigint; changes?: readonly FeedRow[] }) => void) => () => void;
   /** Use PostgreSQL LISTEN cbd_feed to hear other processes' projectors (real PostgreSQL only). */
   listen: boolean;
+  /** Whether the projector now writing the read models is the one in this process (it hands its batches over). */
+  projectsHere?: () => boolean;
   /** Tuning; defaults suit production (see HubOptions). */
   hub?: Omit<HubOptions, 'sql' | 'log'>;
   /** How long a ticket from POST /api/live/ticket opens the feed. */
@@ -37,6 +39,9 @@ interface LiveQuery {
   since?: number;
   snapshot?: boolean;
 }
+
+/** How long a NOTIFY from this process's own projector waits for the batch it announces to be handed over. */
+const NOTIFY_FALLBACK_MS = 200;
 
 const live: FastifyPluginAsync<LiveOptions> = async (app, options) => {
   const hub = new LiveHub({ ...options.hub, sql: options.sql, log: app.log });
@@ -59,7 +64,11 @@ const live: FastifyPluginAsync<LiveOptions> = async (app, options) => {
   if (options.listen) {
     const { unlisten } = await options.sql.listen(FEED_CHANNEL, (payload) => {
       const seq = Number(payload);
-      hub.wake(Number.isFinite(seq) && seq > 0 ? seq : undefined);
+      const toSeq = Number.isFinite(seq) && seq > 0 ? seq : undefined;
+      // While the projector writing the read models is this process's own, it hands its batches over itself, and
+      // its NOTIFY would only send the hub to read back what it is about to be given: that is left as a fallback.
+      if (options.projectsHere?.()) setTimeout(() => hub.wake(toSeq), NOTIFY_FALLBACK_MS).unref();
+      else hub.wake(toSeq);
     });
     hub.onStop(unlisten);
   }
