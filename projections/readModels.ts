@@ -460,8 +460,11 @@ export async function reloadRebuildRows(db: Db, rows: RebuildRows, wanted: Recor
 }
 
 /** The rebuild's other half: writes a prepared batch in the caller's transaction. */
-export async function writePreparedBatch(tx: Tx, batch: PreparedBatch): Promise<AppliedBatch> {
+export async function writePreparedBatch(tx: Tx, batch: PreparedBatch, options: { boardsAfter?: Promise<unknown> } = {}): Promise<AppliedBatch> {
   await query(tx, INSERT_EVENT_LOG, [batch.eventLog]);
+  // The boards only once `boardsAfter` has settled (the batch before, committing beside this one): its rows of a board
+  // are locked until then, and waiting on them here while it waits on us would be a deadlock no database sees.
+  await options.boardsAfter;
   if (batch.incidents !== undefined) await query(tx, UPSERT_INCIDENTS, [batch.incidents]);
   if (batch.units !== undefined) await query(tx, UPSERT_UNITS, [batch.units]);
   return batch.result;

@@ -131,23 +131,32 @@ async function replay(
     page.catch(() => {});
     return page;
   };
-  // Each batch is folded in memory (RebuildRows) while the one before it is being written, so the fold and the
-  // database work overlap; at most one batch is written at a time, each in its own transaction with its checkpoint.
+  // Each batch is folded in memory (RebuildRows) while the ones before it are being written, so the fold and the
+  // database work overlap. Two batches are written at once, on two connections: a batch's event_log rows go in while
+  // the one before it is still being written, but it writes its boards, moves the checkpoint and commits only after
+  // that one has committed, so the committed batches are always a prefix of the log.
   const rows = new RebuildRows(rowMemory);
   let seq = 0;
-  let writing: Promise<Checkpoint> | undefined;
-  const write = async (from: Checkpoint, prepared: PreparedBatch): Promise<Checkpoint> => {
-    const moved = await sql.begin(async (tx) => {
+  const inFlight: Array<Promise<Checkpoint>> = [];
+  const write = (from: Checkpoint, prepared: PreparedBatch, before: Promise<Checkpoint> | undefined): Promise<Checkpoint> =>
+    sql.begin(async (tx) => {
+      // Its event_log rows go in beside the batch before (their keys are new); its boards, checkpoint and commit only
+      // behind it: a failure there fails this one too, and nothing of it commits.
+      const applied = await writePreparedBatch(tx, prepared, { ...(before && { boardsAfter: before }) });
       await lockCheckpoint(tx, name, from);
-      const applied = await writePreparedBatch(tx, prepared);
       const checkpoint: Checkpoint = { position: applied.lastPosition, seq: applied.lastSeq };
       await writeCheckpoint(tx, name, checkpoint);
       return checkpoint;
+    }).then((moved) => {
+      batches += 1;
+      const elapsedMs = performance.now() - started;
+      onProgress?.({ applied: moved.seq, expected: Math.max(expected, moved.seq), elapsedMs, eventsPerSecond: moved.seq / Math.max(elapsedMs / 1000, 1e-3) });
+      return moved;
     });
-    batches += 1;
-    const elapsedMs = performance.now() - started;
-    onProgress?.({ applied: moved.seq, expected: Math.max(expected, moved.seq), elapsedMs, eventsPerSecond: moved.seq / Math.max(elapsedMs / 1000, 1e-3) });
-    return moved;
+  // The checkpoint the next batch moves on from: where the last batch handed to a writer leaves it.
+  let planned: Checkpoint = at;
+  const drain = async () => {
+    while (inFlight.length > 0) at = await inFlight.shift()!;
   };
   let next = read(START);
   for (;;) {
@@ -159,18 +168,19 @@ async function replay(
     const wanted = rowsToReload(rows, events);
     if (wanted) {
       // Rows let go of are read back from the tables, once what was written of them has committed.
-      if (writing) at = await writing;
-      writing = undefined;
+      await drain();
       await reloadRebuildRows(sql, rows, wanted);
     }
     const prepared = prepareRebuildBatch(events, seq, rows);
     seq = prepared.result.lastSeq;
-    if (writing) at = await writing;
-    writing = write(at, prepared);
-    // Awaited on the next turn or after the loop; until then a failure must not count as unhandled.
+    if (inFlight.length >= 2) at = await inFlight.shift()!;
+    const writing = write(planned, prepared, inFlight.at(-1));
+    // Awaited in turn or after the loop; until then a failure must not count as unhandled.
     writing.catch(() => {});
+    inFlight.push(writing);
+    planned = { position: prepared.result.lastPosition, seq: prepared.result.lastSeq };
   }
-  if (writing) at = await writing;
+  await drain();
   // Part of the rebuild's time: the tables are not done until they have their indexes.
   await restoreReadModelIndexes(sql);
   const seconds = (performance.now() - started) / 1000;
