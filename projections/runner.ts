@@ -1,6 +1,15 @@
 import type { EventStore, LogPosition, RecordedEvent } from '../eventstore/port.ts';
 import { ensureCheckpoint, isCheckpointMoved, lockCheckpoint, moveCheckpoint, ORIGIN, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
-import { checkAdvisoryLocks, openLockSession, projectionLocks, releaseAdvisoryLock, tryAdvisoryLock, type LockSession } from './lock.ts';
+import {
+  checkAdvisoryLocks,
+  inTransactionConnection,
+  openLockSession,
+  projectionLocks,
+  releaseAdvisoryLock,
+  TransactionConnection,
+  tryAdvisoryLock,
+  type LockSession,
+} from './lock.ts';
 import { applyBatch, BoardMemory, query, restoreReadModelIndexes, type CommittedChange, type Db, type FaultHook, type Tx } from './readModels.ts';
 
 /** The PostgreSQL channel on which a committed batch's seq is announced to every process. */
@@ -107,6 +116,8 @@ class ProjectorRunner implements Projector {
   private current: Checkpoint = ORIGIN;
   /** The board rows this runner has committed while leading (see BoardMemory). */
   private readonly memory = new BoardMemory();
+  /** Where its batches go, each as one pipeline of statements. */
+  private readonly transactions: TransactionConnection;
   private state: ProjectorRole = 'starting';
   private readonly stopping = new AbortController();
   private readonly listeners = new Set<(info: CommittedBatch) => void>();
@@ -129,6 +140,7 @@ class ProjectorRunner implements Projector {
     this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.fault = options.fault;
     this.locks = projectionLocks(this.name);
+    this.transactions = new TransactionConnection(this.sql);
     this.ready = new Promise<void>((resolve, reject) => {
       let settled = false;
       this.settleReady = (error?: unknown) => {
@@ -221,6 +233,7 @@ class ProjectorRunner implements Projector {
     }
     this.state = 'stopped';
     await this.dropLockConnection();
+    await this.transactions.close();
     this.settleReady();
     for (const wake of this.commitWaiters) wake();
   }
@@ -333,54 +346,56 @@ class ProjectorRunner implements Projector {
   private async commitBatch(batch: RecordedEvent[], remembered: boolean): Promise<void> {
     const from = this.current;
     const fault = this.fault;
-    // A connection of our own, so BEGIN goes out with the batch's reads and COMMIT with its writes (under load each
-    // round trip waits its turn on a busy event loop and a busy database).
-    const conn = (await this.sql.reserve()) as unknown as Tx;
-    let open = true;
-    try {
-      const begin = query(conn, 'begin');
-      // Read models are derived from the log and their checkpoint commits with them: a batch lost with a crash of
-      // the database server is applied again from the checkpoint before it. Their commit need not wait for the disk.
-      const asyncCommit = query(conn, 'set local synchronous_commit = off');
-      let next: Checkpoint = from;
-      let committed = false;
-      const result = await applyBatch(conn, batch, from.seq, {
-        ...(fault && { fault }),
-        ...(remembered && { memory: this.memory }),
-        alongside: {
-          // Read the careful way, the checkpoint row is locked and checked with the reads; remembered, it is checked
-          // as it is moved, in the same statement.
-          reads: () => Promise.all([begin, asyncCommit, ...(remembered ? [] : [lockCheckpoint(conn, this.name, from)])]),
-          writes: async (applied) => {
-            next = { position: applied.lastPosition, seq: applied.lastSeq };
-            if (fault) await fault({ stage: 'checkpoint' });
-            const writes: Array<Promise<unknown>> = [remembered ? moveCheckpoint(conn, this.name, from, next) : writeCheckpoint(conn, this.name, next)];
-            // Inside the transaction: PostgreSQL delivers it at commit, and never for a batch that rolled back.
-            if (this.listen && applied.applied > 0) writes.push(query(conn, 'select pg_notify($1, $2)', [FEED_CHANNEL, String(next.seq)]));
-            // COMMIT right behind the writes. A statement that failed has aborted the transaction already, and
-            // PostgreSQL answers this COMMIT with a rollback. Under a test's injected faults each step is awaited
-            // first, so a fault stops the batch before anything commits.
-            if (!fault) {
-              writes.push(query(conn, 'commit'));
-              committed = true;
-            }
-            await Promise.all(writes);
+    // A connection of its own, so BEGIN goes out with the batch's reads and COMMIT with its writes (under load each
+    // round trip waits its turn on a busy event loop and a busy database). A batch given up on (no answer) changes
+    // nothing here: what this runner believes moves only below, once the batch has answered.
+    const { next, result } = await inTransactionConnection(this.transactions, async (session) => {
+      const conn = session as unknown as Tx;
+      let open = true;
+      try {
+        const begin = query(conn, 'begin');
+        // Read models are derived from the log and their checkpoint commits with them: a batch lost with a crash of
+        // the database server is applied again from the checkpoint before it. Their commit need not wait for the disk.
+        const asyncCommit = query(conn, 'set local synchronous_commit = off');
+        let next: Checkpoint = from;
+        let committed = false;
+        const result = await applyBatch(conn, batch, from.seq, {
+          ...(fault && { fault }),
+          ...(remembered && { memory: this.memory }),
+          alongside: {
+            // Read the careful way, the checkpoint row is locked and checked with the reads; remembered, it is checked
+            // as it is moved, in the same statement.
+            reads: () => Promise.all([begin, asyncCommit, ...(remembered ? [] : [lockCheckpoint(conn, this.name, from)])]),
+            writes: async (applied) => {
+              next = { position: applied.lastPosition, seq: applied.lastSeq };
+              if (fault) await fault({ stage: 'checkpoint' });
+              const writes: Array<Promise<unknown>> = [remembered ? moveCheckpoint(conn, this.name, from, next) : writeCheckpoint(conn, this.name, next)];
+              // Inside the transaction: PostgreSQL delivers it at commit, and never for a batch that rolled back.
+              if (this.listen && applied.applied > 0) writes.push(query(conn, 'select pg_notify($1, $2)', [FEED_CHANNEL, String(next.seq)]));
+              // COMMIT right behind the writes. A statement that failed has aborted the transaction already, and
+              // PostgreSQL answers this COMMIT with a rollback. Under a test's injected faults each step is awaited
+              // first, so a fault stops the batch before anything commits.
+              if (!fault) {
+                writes.push(query(conn, 'commit'));
+                committed = true;
+              }
+              await Promise.all(writes);
+            },
           },
-        },
-      });
-      if (!committed) await query(conn, 'commit');
-      open = false;
-      this.current = next;
-      this.memory.remember(result.rows);
-      if (result.applied > 0) this.emit({ toSeq: next.seq, events: result.applied, position: next.position, changes: result.changes });
-      for (const wake of this.commitWaiters) wake();
-    } catch (error) {
-      // Nothing of the batch stays; a connection that cannot even roll back is dropped by the driver.
-      if (open) await query(conn, 'rollback').catch(() => {});
-      throw error;
-    } finally {
-      (conn as unknown as { release(): void }).release();
-    }
+        });
+        if (!committed) await query(conn, 'commit');
+        open = false;
+        return { next, result };
+      } catch (error) {
+        // Nothing of the batch stays; a connection that cannot even roll back is dropped by the driver.
+        if (open) await query(conn, 'rollback').catch(() => {});
+        throw error;
+      }
+    });
+    this.current = next;
+    this.memory.remember(result.rows);
+    if (result.applied > 0) this.emit({ toSeq: next.seq, events: result.applied, position: next.position, changes: result.changes });
+    for (const wake of this.commitWaiters) wake();
   }
 
   private emit(info: CommittedBatch): void {

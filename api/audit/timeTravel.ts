@@ -18,6 +18,7 @@ import {
 import type { EventStore, LogPosition, RecordedEvent, Subscription } from '../../eventstore/port.ts';
 import { incidents, units } from '../commands/aggregates.ts';
 import { toDomainEvent } from '../commands/commandHandler.ts';
+import { inTransactionConnection, TransactionConnection } from '../../projections/lock.ts';
 import { incidentIdOfStream, unsealReported, type PersonalDataVault } from './personalData.ts';
 
 export const TIME_TRAVEL_PROJECTION = 'time_travel';
@@ -83,12 +84,15 @@ export class TimeTravelProjector {
   private stopped = false;
   private failures = 0;
   private restart: NodeJS.Timeout | undefined;
+  private readonly transactions: TransactionConnection;
 
   constructor(
     private readonly store: EventStore,
     private readonly sql: Sql,
     private readonly onError: (error: unknown) => void = () => {},
-  ) {}
+  ) {
+    this.transactions = new TransactionConnection(sql);
+  }
 
   async start(): Promise<void> {
     const [row] = await this.sql<{ position: string }[]>`select position from projection_checkpoints where projection = ${TIME_TRAVEL_PROJECTION}`;
@@ -121,6 +125,7 @@ export class TimeTravelProjector {
     this.stopped = true;
     if (this.restart) clearTimeout(this.restart);
     await this.subscription?.close();
+    await this.transactions.close();
   }
 
   /** Where the projection stands (the last position it wrote), for callers that need it caught up. */
@@ -172,53 +177,53 @@ export class TimeTravelProjector {
     // One round trip: the statements go out together on a connection of our own, COMMIT behind them (a statement
     // that fails aborts the transaction, and PostgreSQL answers that COMMIT with a rollback). Derived data, like the
     // read models: its commit does not wait for the disk.
-    const conn = await this.sql.reserve();
-    let open = true;
-    try {
-      const send = (text: string, params: unknown[] = []) => conn.unsafe(text, params as never[], { prepare: true }).execute();
-      const statements = [send('begin'), send('set local synchronous_commit = off'), send('select pg_advisory_xact_lock($1::bigint)', [LOCK.toString()])];
-      if (rows.length > 0) {
-        const json = JSON.stringify(rows);
-        // Add the rows (a redelivered row is skipped), then close each stream's previous interval at the new row's
-        // start, driven by the batch (a primary-key lookup per row), never by a scan of the table.
-        statements.push(
-          send(
-            `with input as (select * from json_to_recordset($1::text::json)
-                              as t(stream_id text, revision bigint, entity text, entity_id text, valid_from timestamptz, view jsonb))
-             insert into time_travel_states (stream_id, revision, entity, entity_id, valid_from, view)
-             select stream_id, revision, entity, entity_id, valid_from, view from input order by stream_id, revision
-             on conflict (stream_id, revision) do nothing`,
-            [json],
-          ),
-          send(
-            `update time_travel_states s set valid_to = i.valid_from
-               from json_to_recordset($1::text::json) as i(stream_id text, revision bigint, valid_from timestamptz)
-              where s.stream_id = i.stream_id and s.revision = i.revision - 1 and s.valid_to is null`,
-            [json],
-          ),
-        );
+    await inTransactionConnection(this.transactions, async (conn) => {
+      let open = true;
+      try {
+        const send = (text: string, params: unknown[] = []) => conn.unsafe(text, params as never[], { prepare: true }).execute();
+        const statements = [send('begin'), send('set local synchronous_commit = off'), send('select pg_advisory_xact_lock($1::bigint)', [LOCK.toString()])];
+        if (rows.length > 0) {
+          const json = JSON.stringify(rows);
+          // Add the rows (a redelivered row is skipped), then close each stream's previous interval at the new row's
+          // start, driven by the batch (a primary-key lookup per row), never by a scan of the table.
+          statements.push(
+            send(
+              `with input as (select * from json_to_recordset($1::text::json)
+                                as t(stream_id text, revision bigint, entity text, entity_id text, valid_from timestamptz, view jsonb))
+               insert into time_travel_states (stream_id, revision, entity, entity_id, valid_from, view)
+               select stream_id, revision, entity, entity_id, valid_from, view from input order by stream_id, revision
+               on conflict (stream_id, revision) do nothing`,
+              [json],
+            ),
+            send(
+              `update time_travel_states s set valid_to = i.valid_from
+                 from json_to_recordset($1::text::json) as i(stream_id text, revision bigint, valid_from timestamptz)
+                where s.stream_id = i.stream_id and s.revision = i.revision - 1 and s.valid_to is null`,
+              [json],
+            ),
+          );
+        }
+        if (last) {
+          // Each stream keeps its own clock: the newest state of the batch is its greatest start, not its last row's.
+          const through = rows.reduce<string | null>((max, r) => (max === null || (r.valid_from as string) > max ? (r.valid_from as string) : max), null);
+          statements.push(
+            send(
+              `insert into projection_checkpoints (projection, position, seq, through, updated_at)
+               values ($1, $2, $3, $4::timestamptz, now())
+               on conflict (projection) do update set position = excluded.position, seq = projection_checkpoints.seq + excluded.seq,
+                 through = greatest(projection_checkpoints.through, excluded.through), updated_at = now()`,
+              [TIME_TRAVEL_PROJECTION, last.position, String(batch.length), through],
+            ),
+          );
+        }
+        statements.push(send('commit'));
+        for (const statement of statements) statement.catch(() => {});
+        for (const statement of statements) await statement;
+        open = false;
+      } finally {
+        if (open) await conn.unsafe('rollback').catch(() => {});
       }
-      if (last) {
-        // Each stream keeps its own clock: the newest state of the batch is its greatest start, not its last row's.
-        const through = rows.reduce<string | null>((max, r) => (max === null || (r.valid_from as string) > max ? (r.valid_from as string) : max), null);
-        statements.push(
-          send(
-            `insert into projection_checkpoints (projection, position, seq, through, updated_at)
-             values ($1, $2, $3, $4::timestamptz, now())
-             on conflict (projection) do update set position = excluded.position, seq = projection_checkpoints.seq + excluded.seq,
-               through = greatest(projection_checkpoints.through, excluded.through), updated_at = now()`,
-            [TIME_TRAVEL_PROJECTION, last.position, String(batch.length), through],
-          ),
-        );
-      }
-      statements.push(send('commit'));
-      for (const statement of statements) statement.catch(() => {});
-      for (const statement of statements) await statement;
-      open = false;
-    } finally {
-      if (open) await conn.unsafe('rollback').catch(() => {});
-      conn.release();
-    }
+    });
     this.failures = 0;
     for (const [stream, cached] of staged) this.cache.set(stream, cached);
     // Unbounded growth would follow the number of streams; a cold miss only costs one stream read.
