@@ -15,9 +15,10 @@ const OPEN = ['reported', 'triaged', 'dispatched', 'on_scene'];
  * The open incidents that look most like the same event as `subject`, nearest first (at most DUPLICATES_SHOWN).
  * Read from the board (a moment behind the streams, which is fine for a warning); the rule itself is pure
  * (domain/decision/duplicates.ts). PostgreSQL keeps to a rough box around the place, the compatible types and the
- * open incidents (a merged duplicate is closed on the board), and hands over only the nearest few by a flat-earth distance (exact to a fraction of a percent
- * over 300 m): a storm of calls about one fire must not make every new report read hundreds of rows. The exact
- * distance is the rule's.
+ * open incidents (a merged duplicate is closed on the board), and hands over only the nearest few by distance in
+ * degrees (east-west counts a little long, hence four times as many as are shown): a storm of calls about one fire
+ * must not make every new report read hundreds of rows. The exact distance is the rule's. (Not a sum of squares:
+ * PostgreSQL refuses a product that underflows, and coordinates near zero are valid input.)
  */
 export async function likelyDuplicates(sql: Sql, subject: DuplicateSubject, rules: DuplicateRules = DEFAULT_DUPLICATE_RULES): Promise<LikelyDuplicate[]> {
   const dLat = rules.distanceM / 111_000 + 0.001;
@@ -36,7 +37,7 @@ export async function likelyDuplicates(sql: Sql, subject: DuplicateSubject, rule
        and reported_at between ${from}::timestamptz and ${to}::timestamptz
        and status = any(${OPEN}::text[])
        and type = any(${typesCompatibleWith(subject.type, rules)}::text[])
-     order by (lat - ${lat}) ^ 2 + ((lng - ${lng}) * ${cosLat}) ^ 2, abs(extract(epoch from reported_at - ${subject.reportedAt}::timestamptz)), id
+     order by point(lng, lat) <-> point(${lng}, ${lat}), abs(extract(epoch from reported_at - ${subject.reportedAt}::timestamptz)), id
      limit ${4 * DUPLICATES_SHOWN}`;
   return findDuplicates(
     subject,

@@ -145,7 +145,13 @@ const incidentsPlugin: FastifyPluginAsync<CommandPluginOptions> = async (fastify
             { type: 'ReportIncident', data: { incidentId, ...body, priority: body.priority as PriorityLevel } },
             { ...meta, correlationId: incidentId },
           );
-          const duplicates = await likelyDuplicates(sql, { id: incidentId, type: body.type, location: body.location, reportedAt: meta.occurredAt });
+          // Advice about a report already recorded: if it cannot be worked out, the report still stands and is answered.
+          const duplicates = await likelyDuplicates(sql, { id: incidentId, type: body.type, location: body.location, reportedAt: meta.occurredAt }).catch(
+            (error: unknown) => {
+              request.log.warn({ err: error, incidentId }, 'could not look for likely duplicates of a new report');
+              return [];
+            },
+          );
           return {
             id: incidentId,
             revision: result.revision,

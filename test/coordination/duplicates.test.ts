@@ -98,6 +98,15 @@ describe(`duplicates, merge and split over the API (${process.env.DATABASE_URL ?
     expect(new Set(found.map((d) => d.id))).toEqual(new Set([0, 1, 2, 3, 4, 7, 8, 9, 10, 11].map((i) => storm[i])));
   });
 
+  it('reports at coordinates next to zero are recorded and compared like any other', async () => {
+    // Found by the random bodies of badInput.test.ts: a sum of squares of such differences underflowed in PostgreSQL.
+    const tiny = { lat: -7e-323, lng: 6.8e-191 };
+    const first = await command(server, 'dispatcher.fire', '/api/incidents', { type: 'fire', priority: 2, location: tiny }, 201);
+    await boardsCaughtUp(server, first.body.id);
+    const second = await command(server, 'dispatcher.fire', '/api/incidents', { type: 'fire', priority: 2, location: { lat: 5e-324, lng: 0 } }, 201);
+    expect(second.body.duplicates).toEqual([expect.objectContaining({ id: first.body.id, distanceM: 0 })]);
+  });
+
   it('merges a duplicate into the primary and splits it off again, restoring both', async () => {
     const a = (await command(server, 'dispatcher.fire', '/api/incidents', { type: 'fire', priority: 2, location: northM(5000), description: 'Smoke from a shop' }, 201)).body.id as string;
     await command(server, 'dispatcher.fire', `/api/incidents/${a}/notes`, { text: 'Caller 1: shop on the corner' });
