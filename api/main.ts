@@ -113,7 +113,7 @@ async function start(running: Running): Promise<void> {
     throw error;
   }
   const log = pino({ level: config.logLevel });
-  installPostgresDriverGuard((what) => log.warn(`postgres.js: ${what}; flushed once the driver reconnects (see api/postgresDriverGuard.ts)`));
+  installPostgresDriverGuard((what) => log.warn(`postgres.js: ${what} (see api/postgresDriverGuard.ts)`));
 
   await ensurePortFree(config.host, config.port);
 

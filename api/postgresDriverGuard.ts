@@ -29,7 +29,7 @@ function isNullSocket(error: unknown): boolean {
 
 /** Flushes a stuck write buffer once its connection has a socket again. */
 function flushWhenReconnected(nextWrite: () => void, onIntercept?: (what: string) => void, reason = 'a write on a closed connection'): void {
-  onIntercept?.(reason);
+  onIntercept?.(`${reason}; flushed once the driver reconnects`);
   const deadline = Date.now() + GIVE_UP_MS;
   const attempt = () => {
     try {
@@ -42,9 +42,29 @@ function flushWhenReconnected(nextWrite: () => void, onIntercept?: (what: string
   setTimeout(attempt, RETRY_MS).unref();
 }
 
+/**
+ * Whether an unhandled rejection is the driver's own fetch of array types failing with its connection. Each new
+ * connection of a pool asks PostgreSQL for its array types from an async function whose promise nothing awaits
+ * (fetchArrayTypes in postgres.js 3.4.9), so a connection terminated or cut during that query rejects a promise
+ * nobody can catch, and Node ends the process. Found by the fault suite (backends terminated repeatedly under load).
+ * The connection reconnects and asks again by itself; nothing of ours was waiting on it.
+ */
+export function isDriverTypeFetchFailure(reason: unknown): boolean {
+  const query = (reason as { query?: unknown } | null)?.query;
+  return typeof query === 'string' && /pg_catalog\.pg_type/.test(query) && /typarray/.test(query) && /typcategory = 'A'/.test(query);
+}
+
 export function installPostgresDriverGuard(onIntercept?: (what: string) => void): void {
   if (installed) return;
   installed = true;
+  process.on('unhandledRejection', (reason) => {
+    if (isDriverTypeFetchFailure(reason)) {
+      onIntercept?.(`its fetch of array types failed with its connection (${(reason as Error).message})`);
+      return;
+    }
+    // Anything else ends the process, as Node would have: the crash fault test shows a restart loses nothing.
+    throw reason;
+  });
   const originalSet = globalThis.setImmediate;
   const originalClear = globalThis.clearImmediate;
   const pending = new WeakMap<object, () => void>();

@@ -88,23 +88,19 @@ export async function openLockSession(sql: Db): Promise<LockSession> {
   return { conn, release: () => conn.end({ timeout: 2 }).catch(() => {}) };
 }
 
-/** A client of one connection to the same database as `sql`: a session of its own that reconnects when it is lost. */
+/**
+ * A client of one connection to the same database as `sql`: a session of its own that reconnects when it is lost.
+ * Made as postgres.js makes its own LISTEN connection: the pool's options, its array types included, so the new
+ * connection need not fetch them (a fetch its driver cannot report if the connection dies meanwhile).
+ */
 export function oneConnectionClient(sql: Db): Db {
-  const o = sql.options;
   return postgres({
-    host: o.host,
-    port: o.port,
-    path: o.path,
-    database: o.database,
-    user: o.user,
-    pass: o.pass,
-    ssl: o.ssl,
-    connect_timeout: o.connect_timeout,
-    connection: o.connection,
+    ...(sql.options as unknown as postgres.Options<{}>),
     onnotice: () => {},
     max: 1,
     idle_timeout: 0,
     max_lifetime: null,
+    fetch_types: false,
   } as unknown as postgres.Options<{}>) as unknown as Db;
 }
 
