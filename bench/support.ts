@@ -1,4 +1,5 @@
 // What several figures share: a fresh database, the raw insert ceiling, a synthetic but well-formed event log.
+import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { newId } from '../eventstore/eventIds.ts';
 import type { EventStore, EventToAppend, RecordedEvent } from '../eventstore/port.ts';
@@ -10,6 +11,17 @@ import { openTestDatabase, type TestDatabase } from '../test/support/db.ts';
 import { rate } from './harness.ts';
 
 export { callChild, loginChild, startChildServer, type ChildServer } from '../test/support/childServer.ts';
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 /** PostgreSQL figures need a server; without DATABASE_URL they are reported as not measured. */
 export const POSTGRES_URL = process.env.DATABASE_URL;

@@ -4,11 +4,16 @@ import { join } from 'node:path';
 import { connectEmbedded, startEmbeddedPostgres } from '../../eventstore/embedded.ts';
 import { DispatchLoad } from '../../test/fault/load.ts';
 import type { Figure, Row } from '../harness.ts';
-import { freshDatabase, loginChild, POSTGRES_URL, rawInsertRate, startChildServer } from '../support.ts';
+import { freshDatabase, loginChild, POSTGRES_URL, processCpuSeconds, rawInsertRate, startChildServer } from '../support.ts';
 
 /** The server's pool: postgres.js's default of 10 connections (the embedded store drives PGlite over one). */
 const SERVER_POOL = { postgres: 10, embedded: 1 } as const;
-const CLIENTS = 16;
+/**
+ * Closed-loop clients, each waiting for its answer before the next command: 16 (the figure as first measured) and 64
+ * (as many consoles as a large centre runs; with 16 the server waits on round trips and idles, so that figure
+ * measures latency as much as capacity).
+ */
+const CLIENT_COUNTS = [16, 64];
 
 /**
  * Commands per second over HTTP, as a dispatch centre sends them: each client runs whole incidents (report,
@@ -46,34 +51,38 @@ export const commandThroughput: Figure = {
         serverOptions = { dataDir };
       }
       try {
-        const server = await startChildServer(serverOptions);
-        try {
-          const token = await loginChild(server.baseUrl, 'admin');
-          const load = new DispatchLoad(server.baseUrl, token, CLIENTS);
-          // Warm up (JIT, prepared statements, the units' registration), then count.
-          const stop = new AbortController();
-          const running = load.run(stop.signal);
-          await new Promise((resolve) => setTimeout(resolve, quick ? 1000 : 3000));
-          const before = load.acknowledged.length;
-          const started = performance.now();
-          await new Promise((resolve) => setTimeout(resolve, durationMs));
-          const count = load.acknowledged.length - before;
-          const seconds = (performance.now() - started) / 1000;
-          stop.abort();
-          await running;
-          const perSecond = count / seconds;
-          rows.push({
-            figure: 'command throughput (HTTP, mixed)',
-            setup: `${kind}, ${CLIENTS} clients, server pool ${SERVER_POOL[kind]}`,
-            value: perSecond,
-            unit: 'commands/s',
-            ceiling,
-            ratio: perSecond / ceiling,
-            peakRssMiB: server.peakRssMiB(),
-            notes: `ceiling: raw single-row INSERT, ${SERVER_POOL[kind]} connection(s)${kind === 'embedded' ? ', in-process PGlite' : ''}; ${load.unavailable.length} 5xx`,
-          });
-        } finally {
-          await server.stop();
+        for (const clients of CLIENT_COUNTS) {
+          const server = await startChildServer(serverOptions);
+          try {
+            const token = await loginChild(server.baseUrl, 'admin');
+            const load = new DispatchLoad(server.baseUrl, token, clients);
+            // Warm up (JIT, prepared statements, the units' registration), then count.
+            const stop = new AbortController();
+            const running = load.run(stop.signal);
+            await new Promise((resolve) => setTimeout(resolve, quick ? 1000 : 3000));
+            const before = load.acknowledged.length;
+            const started = performance.now();
+            const cpuBefore = processCpuSeconds(server.pid);
+            await new Promise((resolve) => setTimeout(resolve, durationMs));
+            const count = load.acknowledged.length - before;
+            const seconds = (performance.now() - started) / 1000;
+            const serverCpu = processCpuSeconds(server.pid) - cpuBefore;
+            stop.abort();
+            await running;
+            const perSecond = count / seconds;
+            rows.push({
+              figure: 'command throughput (HTTP, mixed)',
+              setup: `${kind}, ${clients} clients, server pool ${SERVER_POOL[kind]}`,
+              value: perSecond,
+              unit: 'commands/s',
+              ceiling,
+              ratio: perSecond / ceiling,
+              peakRssMiB: server.peakRssMiB(),
+              notes: `ceiling: raw single-row INSERT, ${SERVER_POOL[kind]} connection(s)${kind === 'embedded' ? ', in-process PGlite' : ''}; server CPU ${Math.round((serverCpu / Math.max(1, count)) * 1e6)} µs per command; ${load.unavailable.length} 5xx`,
+            });
+          } finally {
+            await server.stop();
+          }
         }
       } finally {
         await cleanup();
