@@ -120,7 +120,7 @@ export class PostgresEventStore implements EventStore {
     };
     // Written with whatever else is appending now; an append the group left unwritten (a conflict, or ids already
     // stored) is tried on its own, where the second look tells a retry from a conflict.
-    const result = (await this.group.run(grouped)) ?? (await this.appendOn(this.sql, streamId, events, expected));
+    const result = (await this.group.run(grouped)) ?? (await this.appendOn(this.sql, streamId, events, expected, false, grouped.events));
     if (result.written) {
       this.wake();
       this.announce();

@@ -1,5 +1,5 @@
-import postgres from 'postgres';
 import { query, type Db } from './readModels.ts';
+import { oneConnectionClient } from './transactionConnection.ts';
 
 // Advisory locks are one keyspace per database; ours use the two-int form with this first half,
 // so they cannot collide with single-bigint locks other code may take.
@@ -86,97 +86,4 @@ export async function openLockSession(sql: Db): Promise<LockSession> {
   if ((o?.max ?? 10) <= 1) return { conn: sql, release: async () => {} };
   const conn = oneConnectionClient(sql);
   return { conn, release: () => conn.end({ timeout: 2 }).catch(() => {}) };
-}
-
-/**
- * A client of one connection to the same database as `sql`: a session of its own that reconnects when it is lost.
- * Made as postgres.js makes its own LISTEN connection: the pool's options, its array types included, so the new
- * connection need not fetch them (a fetch its driver cannot report if the connection dies meanwhile).
- */
-export function oneConnectionClient(sql: Db): Db {
-  return postgres({
-    ...(sql.options as unknown as postgres.Options<{}>),
-    onnotice: () => {},
-    max: 1,
-    idle_timeout: 0,
-    max_lifetime: null,
-    fetch_types: false,
-  } as unknown as postgres.Options<{}>) as unknown as Db;
-}
-
-/**
- * A connection for whole transactions sent as one pipeline (BEGIN, statements, COMMIT), held for one transaction at
- * a time. On a server, a one-connection client of its own, kept between transactions: not `sql.reserve()`, which
- * postgres.js hangs when its backend is terminated (see openLockSession). On the embedded PGlite, driven through a
- * single connection that everyone shares, that connection reserved for the transaction (what sql.begin does).
- */
-export class TransactionConnection {
-  private own: Db | undefined;
-
-  constructor(private readonly sql: Db) {}
-
-  /**
-   * `abandonable`: the connection is this object's own and can be dropped if it stops answering. A reserved one (the
-   * embedded PGlite, in this process, with no network to lose) must be released, never abandoned mid-transaction.
-   */
-  async acquire(): Promise<{ conn: Db; release: () => void; abandonable: boolean }> {
-    if ((this.sql.options?.max ?? 10) <= 1) {
-      const reserved = await this.sql.reserve();
-      return { conn: reserved as unknown as Db, release: () => reserved.release(), abandonable: false };
-    }
-    this.own ??= oneConnectionClient(this.sql);
-    return { conn: this.own, release: () => {}, abandonable: true };
-  }
-
-  async close(): Promise<void> {
-    const own = this.own;
-    this.own = undefined;
-    await own?.end({ timeout: 2 }).catch(() => {});
-  }
-
-  /** Drops a connection that stopped answering (its socket is closed at once); the next transaction opens another. */
-  discard(): void {
-    const own = this.own;
-    this.own = undefined;
-    own?.end({ timeout: 0 }).catch(() => {});
-  }
-}
-
-/** A transaction that has not answered within this is given up on, and its connection with it. */
-export const TRANSACTION_TIMEOUT_MS = 20_000;
-
-/**
- * Runs `work` on a connection from `connections`, giving up after `timeoutMs`: a connection cut from the server
- * without a reset can leave a query unanswered for good (postgres.js does not always notice), and a projector
- * waiting on it would stop for good. Given up on, the connection is dropped; if the transaction still commits after
- * all, the checkpoint it moves fences off the retry (and the other way round).
- */
-export async function inTransactionConnection<T>(
-  connections: TransactionConnection,
-  work: (conn: Db) => Promise<T>,
-  timeoutMs = TRANSACTION_TIMEOUT_MS,
-): Promise<T> {
-  const { conn, release, abandonable } = await connections.acquire();
-  if (!abandonable) {
-    try {
-      return await work(conn);
-    } finally {
-      release();
-    }
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      connections.discard();
-      reject(Object.assign(new Error(`the database did not answer a projection batch within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-    }, timeoutMs);
-  });
-  const working = work(conn);
-  working.catch(() => {});
-  try {
-    return await Promise.race([working, timedOut]);
-  } finally {
-    clearTimeout(timer);
-    release();
-  }
 }

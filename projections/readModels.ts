@@ -48,19 +48,19 @@ export interface AppliedBatch {
 }
 
 /** One applied event as the live feed reads it back from event_log and the boards, without reading it back. */
-export interface CommittedChange {
+export type CommittedChange = Pick<ProjectedEvent, 'entity' | 'entityId' | 'incidentId' | 'type' | 'data' | 'actor'> & {
+  /** Its seq in event_log. */
   position: number;
-  entity: string;
-  entityId: string;
-  incidentId: string | null;
-  type: string;
-  data: unknown;
-  actor: string | null;
   occurredAt: Date;
   /** The incident's board row (incident events), as `select *` returns it. */
   incident?: Record<string, unknown>;
   /** The unit's board row (unit events). */
   unit?: Record<string, unknown>;
+};
+
+/** What a batch comes to before its board rows are folded. */
+function batchResult(applied: number, duplicates: number, lastSeq: number, lastPosition: LogPosition): AppliedBatch {
+  return { applied, duplicates, lastSeq, lastPosition, incidentsWritten: 0, unitsWritten: 0, changes: [] };
 }
 
 function populate(table: string, columns: readonly string[]): string {
@@ -160,15 +160,7 @@ export async function applyBatch(
     skip.add(event.id);
     fresh.push(toProjected(event, ++seq));
   }
-  const result: AppliedBatch = {
-    applied: fresh.length,
-    duplicates: events.length - fresh.length,
-    lastSeq: seq,
-    lastPosition: last.position,
-    incidentsWritten: 0,
-    unitsWritten: 0,
-    changes: [],
-  };
+  const result = batchResult(fresh.length, events.length - fresh.length, seq, last.position);
   if (fresh.length === 0) {
     await alongside?.writes?.(result);
     return result;
@@ -187,15 +179,7 @@ export async function applyBatch(
 async function applyRemembered(tx: Tx, events: readonly RecordedEvent[], afterSeq: number, memory: BoardMemory, alongside: Alongside | undefined): Promise<AppliedBatch> {
   let seq = afterSeq;
   const fresh = events.map((event) => toProjected(event, ++seq));
-  const result: AppliedBatch = {
-    applied: fresh.length,
-    duplicates: 0,
-    lastSeq: seq,
-    lastPosition: events.at(-1)!.position,
-    incidentsWritten: 0,
-    unitsWritten: 0,
-    changes: [],
-  };
+  const result = batchResult(fresh.length, 0, seq, events.at(-1)!.position);
   const fence = alongside?.reads?.();
   fence?.catch(() => {});
   await foldAndWrite(tx, fresh, (table, id) => memory.get(table, id), result, undefined, alongside);
@@ -416,15 +400,7 @@ export function prepareRebuildBatch(
   for (const table of ['incident_board', 'unit_board'] as const) for (const [id, row] of touched[table]) rows.set(table, id, row);
   rows.trim();
   return {
-    result: {
-      applied: fresh.length,
-      duplicates: 0,
-      lastSeq: seq,
-      lastPosition: last.position,
-      incidentsWritten: touched.incident_board.size,
-      unitsWritten: touched.unit_board.size,
-      changes: [],
-    },
+    result: { ...batchResult(fresh.length, 0, seq, last.position), incidentsWritten: touched.incident_board.size, unitsWritten: touched.unit_board.size },
     eventLog: JSON.stringify(fresh.map(eventLogRow)),
     incidents: touched.incident_board.size > 0 ? JSON.stringify([...touched.incident_board.values()]) : undefined,
     units: touched.unit_board.size > 0 ? JSON.stringify([...touched.unit_board.values()]) : undefined,

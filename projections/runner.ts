@@ -1,15 +1,7 @@
 import type { EventStore, LogPosition, RecordedEvent } from '../eventstore/port.ts';
 import { ensureCheckpoint, isCheckpointMoved, lockCheckpoint, moveCheckpoint, ORIGIN, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
-import {
-  checkAdvisoryLocks,
-  inTransactionConnection,
-  openLockSession,
-  projectionLocks,
-  releaseAdvisoryLock,
-  TransactionConnection,
-  tryAdvisoryLock,
-  type LockSession,
-} from './lock.ts';
+import { checkAdvisoryLocks, openLockSession, projectionLocks, releaseAdvisoryLock, tryAdvisoryLock, type LockSession } from './lock.ts';
+import { inTransactionConnection, TransactionConnection } from './transactionConnection.ts';
 import { applyBatch, BoardMemory, query, restoreReadModelIndexes, type CommittedChange, type Db, type FaultHook, type Tx } from './readModels.ts';
 
 /** The PostgreSQL channel on which a committed batch's seq is announced to every process. */

@@ -18,7 +18,7 @@ import {
 import type { EventStore, LogPosition, RecordedEvent, Subscription } from '../../eventstore/port.ts';
 import { incidents, units } from '../commands/aggregates.ts';
 import { toDomainEvent } from '../commands/commandHandler.ts';
-import { inTransactionConnection, TransactionConnection } from '../../projections/lock.ts';
+import { inTransactionConnection, TransactionConnection } from '../../projections/transactionConnection.ts';
 import { incidentIdOfStream, unsealReported, type PersonalDataVault } from './personalData.ts';
 
 export const TIME_TRAVEL_PROJECTION = 'time_travel';

@@ -2,7 +2,7 @@
 // and the next one gets a working connection (a projector must not wait for ever on a socket cut without a reset).
 // On the embedded PGlite there is no network to lose and its one connection is only ever reserved, never abandoned.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { inTransactionConnection, TransactionConnection } from '../../projections/lock.ts';
+import { inTransactionConnection, TransactionConnection } from '../../projections/transactionConnection.ts';
 import { openTestDatabase, type TestDatabase } from '../support/db.ts';
 
 let db: TestDatabase;
