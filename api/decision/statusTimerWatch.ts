@@ -3,7 +3,7 @@
 // derived from the rule, the unit and the start of the status, so a repeated tick, a second API instance or a retry
 // writes nothing new: one alert per overdue status, however often the clock is asked.
 import type { Sql } from 'postgres';
-import { v5 as uuidv5 } from 'uuid';
+import { nameBasedId } from '../../eventstore/eventIds.ts';
 import { DEFAULT_STATUS_TIMERS, dueTimers, isPriority, timerKey, type Agency, type Coordination, type DueTimer, type StatusTimerRule, type TimerIncident } from '../../domain/index.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { incidents } from '../commands/aggregates.ts';
@@ -77,7 +77,7 @@ export class StatusTimerWatch {
             },
           },
           {
-            commandId: uuidv5(`${timer.incidentId}|${timer.key}`, TIMER_NAMESPACE),
+            commandId: nameBasedId(`${timer.incidentId}|${timer.key}`, TIMER_NAMESPACE),
             actor: STATUS_TIMER_ACTOR,
             role: 'admin',
             // Recorded in the lead agency's name: it is the lead's incident that is late.

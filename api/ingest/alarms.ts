@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres';
-import { v5 } from 'uuid';
+import { nameBasedId } from '../../eventstore/eventIds.ts';
 import { incidentTypeInfo, incidentView, type CommandMeta, type Priority } from '../../domain/index.ts';
 import { DuplicateEventError, type EventStore } from '../../eventstore/port.ts';
 import { incidents } from '../commands/aggregates.ts';
@@ -52,10 +52,10 @@ const OPEN = new Set(['reported', 'triaged', 'dispatched', 'on_scene']);
 
 /** The incident of a sensor's episode: every process and every retry agrees on it without asking anyone. */
 export function episodeIncidentId(sensorId: string, episode: number): string {
-  return v5(JSON.stringify(['incident', sensorId, episode]), ALARM_NAMESPACE);
+  return nameBasedId(JSON.stringify(['incident', sensorId, episode]), ALARM_NAMESPACE);
 }
 
-const commandId = (...parts: unknown[]) => v5(JSON.stringify(parts), ALARM_NAMESPACE);
+const commandId = (...parts: unknown[]) => nameBasedId(JSON.stringify(parts), ALARM_NAMESPACE);
 
 export const unknownSensor = (sensorId: string) =>
   new HttpProblem(422, 'unknown-sensor', 'Unknown sensor', `Sensor "${sensorId}" is not in the sensor registry, so its location and incident type are unknown; an administrator registers it with POST /api/sensors.`, {

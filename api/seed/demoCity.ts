@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Sql } from 'postgres';
-import { v5 as uuidv5 } from 'uuid';
+import { nameBasedId } from '../../eventstore/eventIds.ts';
 import { unitStream, type Agency, type CommandMeta, type Location, type Role, type UnitType } from '../../domain/index.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { createUser, findUserByUsername } from '../auth/users.ts';
@@ -16,7 +16,7 @@ export { DEMO_USERS, DEMO_PASSWORD, type DemoUser } from './demoUsers.ts';
 /** Fixed forever: unit, incident and command ids derive from it, so a second seed finds its own first one. */
 const SEED_NAMESPACE = '0f6f3b8e-2d5c-4c1a-9e47-7a1b2c3d4e5f';
 
-const seedId = (name: string): string => uuidv5(name, SEED_NAMESPACE);
+const seedId = (name: string): string => nameBasedId(name, SEED_NAMESPACE);
 
 // Keeps jittered positions on the real city area even near its edge.
 const BOUNDS = { minLat: 27.05, maxLat: 27.16, minLng: 114.9, maxLng: 115.06 };
