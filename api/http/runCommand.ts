@@ -5,7 +5,7 @@ import { newId } from '../../eventstore/eventIds.ts';
 import { ContendedError } from '../commands/errors.ts';
 import { problemFor } from './errors.ts';
 import { etagFor, parseIfMatch } from './etag.ts';
-import { checkKey, claimKey, commandIdFor, requestHash, settleKey, type StoredResponse } from './idempotency.ts';
+import { checkKey, claimKey, commandIdFor, requestHash, settleKey, type KeyedRequest, type StoredResponse } from './idempotency.ts';
 import { PROBLEM_CONTENT_TYPE } from './problem.ts';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -89,10 +89,12 @@ export async function runCommand(request: FastifyRequest, reply: FastifyReply, s
   const key = rawKey === undefined ? undefined : checkKey(Array.isArray(rawKey) ? rawKey.join(',') : rawKey);
 
   let reserved: Record<string, string>;
+  let keyed: KeyedRequest | undefined;
   if (key !== undefined) {
     const path = request.url.split('?')[0] ?? request.url;
     const hash = requestHash({ method: request.method, path, body: request.body, ifMatch: Array.isArray(ifMatchHeader) ? ifMatchHeader.join(',') : ifMatchHeader });
-    const claim = await claimKey(sql, { actor: actor.id, key, method: request.method, path, hash }, spec.reserve ?? (() => ({})));
+    keyed = { actor: actor.id, key, method: request.method, path, hash };
+    const claim = await claimKey(sql, keyed, spec.reserve ?? (() => ({})));
     if (claim.kind === 'replay') return send(reply, claim.response);
     reserved = claim.reserved;
   } else {
@@ -116,12 +118,12 @@ export async function runCommand(request: FastifyRequest, reply: FastifyReply, s
   try {
     response = successResponse(await spec.execute({ meta, ...(ifMatch !== undefined && { ifMatch }), reserved }), commandId);
   } catch (error) {
-    if (key === undefined) throw error;
+    if (keyed === undefined) throw error;
     const { body, headers } = problemFor(error, request);
     if (!rememberable(error, body.status)) throw error;
     response = { status: body.status, headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...lower(headers ?? {}) }, body };
   }
-  if (key !== undefined) response = await settleKey(sql, { actor: actor.id, key }, response);
+  if (keyed !== undefined) response = await settleKey(sql, keyed, response);
   send(reply, response);
 }
 
