@@ -234,10 +234,12 @@ export class PostgresEventStore implements EventStore {
   }
 
   async hasHeldBackEvents(): Promise<boolean> {
+    // The newest visible event's transaction, read from the end of the log-order index, against the horizon. The
+    // same answer as "exists an event at or past the horizon", but that form was planned as a sequential scan
+    // (PostgreSQL expects a third of the rows past an unknown horizon, so it expects to stop early) and, with no
+    // event held back, read the whole log: 100 ms at 1M events, on every poll that found nothing.
     const [row] = await this.sql<{ held: boolean }[]>`
-      select exists (
-        select 1 from events where transaction_id >= (select pg_snapshot_xmin(pg_current_snapshot()))
-      ) as held`;
+      select coalesce((select max(transaction_id) from events) >= pg_snapshot_xmin(pg_current_snapshot()), false) as held`;
     return row?.held ?? false;
   }
 
