@@ -64,7 +64,9 @@ export const liveLatency: Figure = {
       serverOptions = { dataDir };
     }
     const rows: Row[] = [];
-    const server = await startChildServer(serverOptions);
+    // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": flags for the server under test (profiling).
+    const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean);
+    const server = await startChildServer({ ...serverOptions, ...(nodeArgs && { nodeArgs }) });
     const sockets: WebSocket[] = [];
     try {
       const token = await loginChild(server.baseUrl, 'admin');
