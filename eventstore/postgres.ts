@@ -406,12 +406,18 @@ const APPEND = {
   ),
 } as const;
 
-/** Which of the ids are stored at all, which as these very events of this stream, and where the stream is. */
+/**
+ * Which of the ids are stored at all, which as these very events of this stream, and where the stream is. Each id is
+ * looked up on its own in the unique index on event_id (the lateral subquery with OFFSET 0 is not flattened into a
+ * join): as a plain join, a young table's statistics (a new database, before autovacuum has analysed it) had it planned
+ * as a hash join over a sequential scan of the whole log, on every conflict.
+ */
 const LOOK_AGAIN = `with ${INPUT},
   found as (
     select count(*) as found,
            count(*) filter (where s.stream_id = $1::text and s.type = i.type and s.data = i.data) as same
-    from input i join events s on s.event_id = i.event_id)
+    from input i
+    cross join lateral (select e.stream_id, e.type, e.data from events e where e.event_id = i.event_id offset 0) s)
   select (select version from streams where stream_id = $1::text) as current, found, same from found`;
 
 function toRecorded(row: EventRow): RecordedEvent {
