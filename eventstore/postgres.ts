@@ -68,6 +68,26 @@ interface EventRow {
   recorded: Date;
 }
 
+/**
+ * The application_name of connections that write read models and never append events (the projectors' transaction
+ * connections). The log's horizon does not wait for their transactions, and the events table refuses their inserts
+ * (migration 00010), so the label cannot hide an append.
+ */
+export const READ_MODEL_WRITER = 'citybrain-read-models';
+
+/**
+ * The log's horizon: the oldest transaction still running that may be appending, else the first one not yet started.
+ * Events of transactions below it are all committed (or gone), so reading up to it never passes an event that
+ * commits later. Every running transaction counts (pg_snapshot_xmin) except those of read-model writers, found in
+ * the server's activity by their label and xid: the projectors' own batches no longer hold back the log that feeds
+ * them. When the activity is read does not matter: an xid seen on a labelled backend is never an appender's.
+ */
+export const LOG_HORIZON = `(select coalesce(
+    (select min(x) from pg_snapshot_xip(pg_current_snapshot()) x
+      where xid(x) not in (select backend_xid from pg_stat_get_activity(null)
+                            where application_name = '${READ_MODEL_WRITER}' and backend_xid is not null)),
+    pg_snapshot_xmax(pg_current_snapshot())))`;
+
 // Single-word aliases: a caller's postgres.js column transform (e.g. postgres.camel) leaves them alone.
 const EVENT_COLUMNS = `global_position as gpos, event_id as id, stream_id as stream, stream_revision as revision,
   type, data, metadata, transaction_id::text as txid, recorded_at as recorded`;
@@ -79,7 +99,7 @@ const EVENT_COLUMNS = `global_position as gpos, event_id as id, stream_id as str
  * stream version under optimistic concurrency and inserts the events. Only when it writes nothing (a
  * conflict, or event ids already stored) does a second look decide between an idempotent retry,
  * DuplicateEventError and ConcurrencyError. The global log is ordered by (transaction_id, global_position) and read only below the
- * oldest transaction still running, so an event whose transaction commits late is delivered after, never
+ * oldest transaction still running that may be appending (LOG_HORIZON), so an event whose transaction commits late is delivered after, never
  * instead of, the ones that overtook it.
  */
 export class PostgresEventStore implements EventStore {
@@ -191,7 +211,7 @@ export class PostgresEventStore implements EventStore {
       : sql``;
     const rows = await sql<EventRow[]>`
       select ${sql.unsafe(EVENT_COLUMNS)} from events
-      where transaction_id < (select pg_snapshot_xmin(pg_current_snapshot()))
+      where transaction_id < ${sql.unsafe(LOG_HORIZON)}
         and (transaction_id, global_position) > (${tx.toString()}::xid8, ${gpos.toString()}::bigint)
         ${prefixFilter}
       order by transaction_id, global_position
@@ -239,7 +259,7 @@ export class PostgresEventStore implements EventStore {
     // (PostgreSQL expects a third of the rows past an unknown horizon, so it expects to stop early) and, with no
     // event held back, read the whole log: 100 ms at 1M events, on every poll that found nothing.
     const [row] = await this.sql<{ held: boolean }[]>`
-      select coalesce((select max(transaction_id) from events) >= pg_snapshot_xmin(pg_current_snapshot()), false) as held`;
+      select coalesce((select max(transaction_id) from events) >= ${this.sql.unsafe(LOG_HORIZON)}, false) as held`;
     return row?.held ?? false;
   }
 

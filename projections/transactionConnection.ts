@@ -1,16 +1,20 @@
 // The connections projectors send whole transactions on, as one pipeline of statements, and the one-connection
 // clients that lock sessions and those transactions live on.
 import postgres from 'postgres';
+import { READ_MODEL_WRITER } from '../eventstore/postgres.ts';
 import type { Db } from './readModels.ts';
 
 /**
  * A client of one connection to the same database as `sql`: a session of its own that reconnects when it is lost.
  * Made as postgres.js makes its own LISTEN connection: the pool's options, its array types included, so the new
  * connection need not fetch them (a fetch its driver cannot report if the connection dies meanwhile).
+ * `applicationName` labels the connection on the server (see READ_MODEL_WRITER).
  */
-export function oneConnectionClient(sql: Db): Db {
+export function oneConnectionClient(sql: Db, applicationName?: string): Db {
+  const options = sql.options as unknown as postgres.Options<{}>;
   return postgres({
-    ...(sql.options as unknown as postgres.Options<{}>),
+    ...options,
+    ...(applicationName !== undefined && { connection: { ...options.connection, application_name: applicationName } }),
     onnotice: () => {},
     max: 1,
     idle_timeout: 0,
@@ -39,7 +43,8 @@ export class TransactionConnection {
       const reserved = await this.sql.reserve();
       return { conn: reserved as unknown as Db, release: () => reserved.release(), abandonable: false };
     }
-    this.own ??= oneConnectionClient(this.sql);
+    // Labelled a read-model writer: its transactions never append, so the log's horizon does not wait for them.
+    this.own ??= oneConnectionClient(this.sql, READ_MODEL_WRITER);
     return { conn: this.own, release: () => {}, abandonable: true };
   }
 

@@ -3,6 +3,7 @@
 // hashes recomputed and all — which the per-stream chains alone cannot.
 import type { Sql } from 'postgres';
 import { GENESIS_HASH, globalChainStep } from '../../eventstore/hashChain.ts';
+import { LOG_HORIZON } from '../../eventstore/postgres.ts';
 import { sign } from './secret.ts';
 
 export interface Checkpoint {
@@ -36,7 +37,7 @@ export function eventHashHex(row: { hash: Buffer | null }): string {
 }
 
 /**
- * Pages through the global log after a position, in log order, below the oldest running transaction (the same
+ * Pages through the global log after a position, in log order, below the log's horizon (the same
  * visibility rule the store's readAll uses, so a late commit is never overtaken).
  */
 export async function* logAfter(sql: Sql, from: { txid: string; gpos: number } | undefined): AsyncGenerator<LogRow[]> {
@@ -45,7 +46,7 @@ export async function* logAfter(sql: Sql, from: { txid: string; gpos: number } |
   for (;;) {
     const rows = await sql.unsafe<LogRow[]>(
       `select transaction_id::text as txid, global_position::text as gpos, event_id::text as id, hash from events
-        where transaction_id < (select pg_snapshot_xmin(pg_current_snapshot()))
+        where transaction_id < ${LOG_HORIZON}
           and (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
         order by transaction_id, global_position limit ${PAGE}`,
       [txid, gpos],
