@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
 import {
   ConcurrencyError,
@@ -113,6 +114,11 @@ export class PostgresEventStore implements EventStore {
   private announcing: Promise<void> | undefined;
   private announcePending = false;
   private closed = false;
+  /**
+   * The payload of this instance's NOTIFYs. Its own appends wake its subscriptions directly, so hearing its own
+   * NOTIFY back would only send each of them to read the log again (under load, a read per NOTIFY for nothing).
+   */
+  private readonly notifier = randomUUID();
   /** Appends of concurrent commands written together (group commit); a batch holds each stream once. */
   private readonly group = new Coalescer<GroupedAppend, AppendResult | undefined>(
     (batch) => this.writeGroup(batch),
@@ -266,7 +272,9 @@ export class PostgresEventStore implements EventStore {
   private startListening(): void {
     // A failed or lost LISTEN only costs latency: polling still finds every event.
     this.listening ??= this.usesNotify(this.sql)
-      .then((on) => (on ? this.sql.listen(EVENTS_CHANNEL, () => this.wake()) : undefined))
+      .then((on) => (on ? this.sql.listen(EVENTS_CHANNEL, (payload) => {
+          if (payload !== this.notifier) this.wake();
+        }) : undefined))
       .catch(() => undefined);
   }
 
@@ -366,7 +374,7 @@ export class PostgresEventStore implements EventStore {
       // no sooner than NOTIFY_GAP_MS after it: under load a NOTIFY per command was half a query per command.
       while (this.announcePending) {
         this.announcePending = false;
-        await this.sql.notify(EVENTS_CHANNEL, '').catch(() => {});
+        await this.sql.notify(EVENTS_CHANNEL, this.notifier).catch(() => {});
         if (this.announcePending && !this.closed) await new Promise((resolve) => setTimeout(resolve, NOTIFY_GAP_MS));
       }
     } finally {

@@ -13,7 +13,8 @@ const SERVER_POOL = { postgres: 10, embedded: 1 } as const;
  * (as many consoles as a large centre runs; with 16 the server waits on round trips and idles, so that figure
  * measures latency as much as capacity).
  */
-const CLIENT_COUNTS = [16, 64];
+// BENCH_COMMAND_CLIENTS=64 measures one client count (experiments; the figure is both).
+const CLIENT_COUNTS = process.env.BENCH_COMMAND_CLIENTS?.split(',').map(Number) ?? [16, 64];
 
 /**
  * Commands per second over HTTP, as a dispatch centre sends them: each client runs whole incidents (report,
@@ -51,8 +52,10 @@ export const commandThroughput: Figure = {
         serverOptions = { dataDir };
       }
       try {
+        // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": flags for the server under test (profiling).
+        const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean);
         for (const clients of CLIENT_COUNTS) {
-          const server = await startChildServer(serverOptions);
+          const server = await startChildServer({ ...serverOptions, ...(nodeArgs && { nodeArgs }) });
           try {
             const token = await loginChild(server.baseUrl, 'admin');
             const load = new DispatchLoad(server.baseUrl, token, clients);
