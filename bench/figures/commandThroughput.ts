@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEmbedded, startEmbeddedPostgres } from '../../eventstore/embedded.ts';
 import { DispatchLoad } from '../../test/fault/load.ts';
-import type { Figure, Row } from '../harness.ts';
-import { freshDatabase, loginChild, POSTGRES_URL, processCpuSeconds, rawInsertRate, startChildServer } from '../support.ts';
+import { rate, type Figure, type Row } from '../harness.ts';
+import { REPO_ROOT } from '../../test/support/childServer.ts';
+import { callChild, freshDatabase, loginChild, POSTGRES_URL, processCpuSeconds, rawInsertRate, startChildServer } from '../support.ts';
 
 /** The server's pool: postgres.js's default of 10 connections (the embedded store drives PGlite over one). */
 const SERVER_POOL = { postgres: 10, embedded: 1 } as const;
@@ -54,6 +55,8 @@ export const commandThroughput: Figure = {
       try {
         // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": flags for the server under test (profiling).
         const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean);
+        const floor = kind === 'postgres' ? await httpFloor(serverOptions.databaseUrl!, ceiling, durationMs, quick) : undefined;
+        if (floor) rows.push(floor);
         for (const clients of CLIENT_COUNTS) {
           const server = await startChildServer({ ...serverOptions, ...(nodeArgs && { nodeArgs }) });
           try {
@@ -81,7 +84,7 @@ export const commandThroughput: Figure = {
               ceiling,
               ratio: perSecond / ceiling,
               peakRssMiB: server.peakRssMiB(),
-              notes: `ceiling: raw single-row INSERT, ${SERVER_POOL[kind]} connection(s)${kind === 'embedded' ? ', in-process PGlite' : ''}; server CPU ${Math.round((serverCpu / Math.max(1, count)) * 1e6)} µs per command; ${load.unavailable.length} 5xx`,
+              notes: `ceiling: raw single-row INSERT, ${SERVER_POOL[kind]} connection(s)${kind === 'embedded' ? ', in-process PGlite' : ''}; server CPU ${Math.round((serverCpu / Math.max(1, count)) * 1e6)} µs per command; ${load.unavailable.length} 5xx${floor ? `; ${(perSecond / floor.value).toFixed(2)} of the HTTP floor` : ''}`,
             });
           } finally {
             await server.stop();
@@ -94,3 +97,37 @@ export const commandThroughput: Figure = {
     return rows;
   },
 };
+
+/**
+ * The HTTP floor (bench/floorServer.ts): the product's Fastify and postgres.js, a pool as large, and one INSERT per
+ * request, driven by as many closed-loop clients as the larger commands row, over the same kept-alive connections.
+ * It bounds what any HTTP command can reach on this machine, whatever the command does.
+ */
+async function httpFloor(databaseUrl: string, ceiling: number, durationMs: number, quick: boolean): Promise<Row> {
+  const clients = Math.max(...CLIENT_COUNTS);
+  const server = await startChildServer({ databaseUrl, entry: join(REPO_ROOT, 'bench', 'floorServer.ts') });
+  try {
+    const body = { type: 'fire', priority: 2, location: { lat: 27.11, lng: 114.99 }, address: '吉州区 阳明路' };
+    let failed = 0;
+    const request = async () => {
+      const answer = await callChild(server.baseUrl, 'POST', '/floor', { body, raw: true });
+      if (answer.status !== 201) failed++;
+    };
+    await rate(clients, quick ? 1000 : 3000, request);
+    const cpuBefore = processCpuSeconds(server.pid);
+    const measured = await rate(clients, durationMs, request);
+    const serverCpu = processCpuSeconds(server.pid) - cpuBefore;
+    return {
+      figure: 'HTTP floor (one INSERT per request)',
+      setup: `postgres, ${clients} clients, Fastify + pool ${SERVER_POOL.postgres}`,
+      value: measured.perSecond,
+      unit: 'requests/s',
+      ceiling,
+      ratio: measured.perSecond / ceiling,
+      peakRssMiB: server.peakRssMiB(),
+      notes: `bench/floorServer.ts: JSON body validated, one INSERT, 201, nothing else; server CPU ${Math.round((serverCpu / Math.max(1, measured.count)) * 1e6)} µs per request; ${failed} failed`,
+    };
+  } finally {
+    await server.stop();
+  }
+}

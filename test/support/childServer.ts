@@ -14,6 +14,8 @@ export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
 export const CHILD_JWT_SECRET = 'fault-and-bench-secret-that-is-long-enough-0123456789';
 
 export interface ChildServerOptions {
+  /** Another program to start the same way (it must print "is running at <url>"); default api/main.ts. */
+  entry?: string;
   /** A PostgreSQL database for events and read models; without it the embedded PGlite in dataDir. */
   databaseUrl?: string;
   dataDir?: string;
@@ -61,7 +63,7 @@ export async function startChildServer(options: ChildServerOptions = {}): Promis
   };
   // node itself, not the tsx CLI (the CLI relays to a second process, and the pid must be the server's), with the
   // flags of `npm start` (package.json).
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...(options.nodeArgs ?? []), '--import', 'tsx', join(REPO_ROOT, 'api', 'main.ts')], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...(options.nodeArgs ?? []), '--import', 'tsx', options.entry ?? join(REPO_ROOT, 'api', 'main.ts')], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
