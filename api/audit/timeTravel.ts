@@ -218,11 +218,15 @@ export class TimeTravelProjector {
         ];
         if (rows.length > 0) {
           const json = JSON.stringify(rows);
+          // The interval update needs three fields a row, not the views: its own small parameter, so PostgreSQL does
+          // not parse every view a second time (257 rows of about 1 KB: 2.7 ms to lex, against 0.2 ms).
+          const starts = JSON.stringify(rows.map((r) => ({ stream_id: r.stream_id, revision: r.revision, valid_from: r.valid_from })));
           // Add the rows (a redelivered row is skipped), then close each stream's previous interval at the new row's
-          // start, driven by the batch (a primary-key lookup per row), never by a scan of the table.
+          // start, driven by the batch (a primary-key lookup per row), never by a scan of the table. jsonb_to_recordset
+          // parses the batch once; json_to_recordset lexed it and then parsed each view again into jsonb (6–7 against 4 ms).
           statements.push(
             send(
-              `with input as (select * from json_to_recordset($1::text::json)
+              `with input as (select * from jsonb_to_recordset($1::text::jsonb)
                                 as t(stream_id text, revision bigint, entity text, entity_id text, valid_from timestamptz, view jsonb))
                insert into time_travel_states (stream_id, revision, entity, entity_id, valid_from, view)
                select stream_id, revision, entity, entity_id, valid_from, view from input order by stream_id, revision
@@ -233,7 +237,7 @@ export class TimeTravelProjector {
               `update time_travel_states s set valid_to = i.valid_from
                  from json_to_recordset($1::text::json) as i(stream_id text, revision bigint, valid_from timestamptz)
                 where s.stream_id = i.stream_id and s.revision = i.revision - 1 and s.valid_to is null`,
-              [json],
+              [starts],
             ),
           );
         }
