@@ -9,7 +9,12 @@ import {
   type LikelyDuplicate,
 } from '../../domain/index.ts';
 
-const OPEN = ['reported', 'triaged', 'dispatched', 'on_scene'];
+const OPEN = ['reported', 'triaged', 'dispatched', 'on_scene'] as const;
+/**
+ * The statuses written into the statement itself, not passed as a parameter: the place index holds open incidents only
+ * (migration 00011), and PostgreSQL uses a partial index only where the query's own text implies its condition.
+ */
+const IS_OPEN = `status in (${OPEN.map((s) => `'${s}'`).join(', ')})`;
 
 /**
  * The open incidents that look most like the same event as `subject`, nearest first (at most DUPLICATES_SHOWN).
@@ -35,7 +40,7 @@ export async function likelyDuplicates(sql: Sql, subject: DuplicateSubject, rule
        and lat between ${lat - dLat} and ${lat + dLat}
        and lng between ${lng - dLng} and ${lng + dLng}
        and reported_at between ${from}::timestamptz and ${to}::timestamptz
-       and status = any(${OPEN}::text[])
+       and ${sql.unsafe(IS_OPEN)}
        and type = any(${typesCompatibleWith(subject.type, rules)}::text[])
      order by point(lng, lat) <-> point(${lng}, ${lat}), abs(extract(epoch from reported_at - ${subject.reportedAt}::timestamptz)), id
      limit ${4 * DUPLICATES_SHOWN}`;
