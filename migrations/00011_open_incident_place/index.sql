@@ -3,6 +3,9 @@
 -- closed incidents too, more every day: in the commands bench, where every report is at one place, 700 of 750 rows
 -- read were closed ones. Only open incidents are indexed now; the query names the same statuses, so the planner can
 -- use it. A rebuild drops and rebuilds it with the others.
-DROP INDEX incident_board_place;
+-- A rebuild that died before this migration may have dropped the old index and left its definition to be rebuilt:
+-- neither may come back.
+DROP INDEX IF EXISTS incident_board_place;
+DELETE FROM rebuild_deferred_indexes WHERE name = 'incident_board_place';
 CREATE INDEX incident_board_open_place ON incident_board (lat, lng)
   WHERE status IN ('reported', 'triaged', 'dispatched', 'on_scene');
