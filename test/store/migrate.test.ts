@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -57,6 +57,34 @@ for (const kind of kinds) {
         const applied = await fresh.sql`select migration_id, name from migrations order by 1`;
         expect(applied.map((r) => `${r.migration_id} ${r.name}`)).toEqual(['1 first', '2 second', '3 broken']);
         expect(await fresh.sql`select id from first_model`).toEqual([{ id: 1 }]);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it('moves the place index to open incidents even after a rebuild died holding it deferred (00011)', async () => {
+      const fresh = await openTestDatabase({ kind });
+      folder = mkdtempSync(join(tmpdir(), 'cbd-migrations-'));
+      const copy = (upTo: string) => {
+        for (const entry of readdirSync(MIGRATIONS_DIR).filter((e) => /^[0-9]{5}_/.test(e) && e.slice(0, 5) <= upTo)) cpSync(join(MIGRATIONS_DIR, entry), join(folder, entry), { recursive: true });
+      };
+      const indexNames = async () =>
+        (await fresh.sql<{ name: string }[]>`select indexname as name from pg_indexes where tablename = 'incident_board' and indexname like '%place%' order by 1`).map((r) => r.name);
+      try {
+        copy('00010');
+        await migrate(fresh.sql, { path: folder });
+        expect(await indexNames()).toEqual(['incident_board_place']);
+        // What a rebuild that died midway leaves: the index dropped, its definition waiting to be built again.
+        const [index] = await fresh.sql<{ definition: string }[]>`select indexdef as definition from pg_indexes where indexname = 'incident_board_place'`;
+        await fresh.sql`drop index incident_board_place`;
+        await fresh.sql`insert into rebuild_deferred_indexes (name, definition) values ('incident_board_place', ${index!.definition})`;
+
+        copy('00011');
+        await migrate(fresh.sql, { path: folder });
+        expect(await indexNames()).toEqual(['incident_board_open_place']);
+        expect(await fresh.sql`select name from rebuild_deferred_indexes`).toEqual([]);
+        const [open] = await fresh.sql<{ definition: string }[]>`select indexdef as definition from pg_indexes where indexname = 'incident_board_open_place'`;
+        expect(open!.definition).toMatch(/WHERE.*status.*reported.*triaged.*dispatched.*on_scene/);
       } finally {
         await fresh.close();
       }
