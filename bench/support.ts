@@ -10,7 +10,7 @@ import type { CommandMeta } from '../domain/metadata.ts';
 import { openTestDatabase, type TestDatabase } from '../test/support/db.ts';
 import { rate } from './harness.ts';
 
-export { callChild, loginChild, startChildServer, type ChildServer } from '../test/support/childServer.ts';
+export { callChild, loginChild, REPO_ROOT, startChildServer, type ChildServer } from '../test/support/childServer.ts';
 
 /** CPU time (user + system) a process has used so far, in seconds, from /proc. */
 export function processCpuSeconds(pid: number): number {

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { connectEmbedded, startEmbeddedPostgres } from '../../eventstore/embedded.ts';
 import { DispatchLoad } from '../../test/fault/load.ts';
 import { rate, type Figure, type Row } from '../harness.ts';
-import { REPO_ROOT } from '../../test/support/childServer.ts';
-import { callChild, freshDatabase, loginChild, POSTGRES_URL, processCpuSeconds, rawInsertRate, startChildServer } from '../support.ts';
+import { callChild, freshDatabase, loginChild, POSTGRES_URL, processCpuSeconds, rawInsertRate, REPO_ROOT, startChildServer } from '../support.ts';
 
 /** The server's pool: postgres.js's default of 10 connections (the embedded store drives PGlite over one). */
 const SERVER_POOL = { postgres: 10, embedded: 1 } as const;
@@ -114,6 +113,7 @@ async function httpFloor(databaseUrl: string, ceiling: number, durationMs: numbe
       if (answer.status !== 201) failed++;
     };
     await rate(clients, quick ? 1000 : 3000, request);
+    failed = 0; // counted over the measured window only
     const cpuBefore = processCpuSeconds(server.pid);
     const measured = await rate(clients, durationMs, request);
     const serverCpu = processCpuSeconds(server.pid) - cpuBefore;
