@@ -409,15 +409,24 @@ describe('the map UI in Chromium', () => {
         markers,
         fullDrawMs,
         updates: n * 2,
-        redraws: hook.draws() - drawsBefore,
+        drawsBefore,
+        redrawsDuringUpdates: hook.draws() - drawsBefore,
         p50DrawMs: drawTimes[Math.floor(drawTimes.length / 2)] ?? 0,
         maxDrawMs: drawTimes[drawTimes.length - 1] ?? 0,
       };
     });
-    // Figures for the record; speed is measured, never asserted, on a shared machine.
+    // Figures for the record; speed is measured, never asserted, on a shared machine: on a loaded one the
+    // worker's frames may all land after the three seconds, so what must hold is that they land at all.
     console.info('[canvas layer]', JSON.stringify(figures));
     expect(figures.markers).toBe(before + 12_000);
-    expect(figures.redraws).toBeGreaterThan(0);
+    await poll(() => d.page.evaluate(() => window.__cbdMaps!.dispatch!.caughtUp())).toBe(true);
+    const shown = await d.page.evaluate(() => {
+      const hook = window.__cbdMaps!.dispatch!;
+      const canvas = hook.map.getContainer().querySelector<HTMLCanvasElement>('[data-testid="marker-canvas"]')!;
+      return { draws: hook.draws(), markers: Number(canvas.dataset.markers) };
+    });
+    expect(shown.draws).toBeGreaterThan(figures.drawsBefore);
+    expect(shown.markers).toBe(figures.markers);
 
     // Hit-testing still picks the right marker among thousands: click one and the panel opens on it.
     const key = await d.page.evaluate(() => {
