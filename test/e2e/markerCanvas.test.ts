@@ -97,7 +97,8 @@ async function clickMarker(page: Page, key: string): Promise<void> {
   await page.mouse.click(p.x, p.y);
 }
 
-describe('the marker canvas in Chromium', () => {
+// Each test chains many polls of up to 15 s; on a loaded machine the default minute can run out before they do.
+describe('the marker canvas in Chromium', { timeout: 180_000 }, () => {
   it('is drawn by a worker: markers show where the map puts them, follow updates, pans and zooms, and open on click', async () => {
     const page = await open();
     await login(page, server.url, 'dispatcher.police');

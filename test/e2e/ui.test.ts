@@ -61,7 +61,8 @@ useE2E((s, b) => {
   browser = b;
 }, contexts);
 
-describe('the map UI in Chromium', () => {
+// Each test chains many polls of up to 15 s; on a loaded machine the default minute can run out before they do.
+describe('the map UI in Chromium', { timeout: 180_000 }, () => {
   it('dispatcher reports, triages and assigns; a supervisor sees it live and puts the unit on scene', async () => {
     const d = await open({ lang: 'zh' });
     await d.page.goto(server.url);
@@ -138,9 +139,15 @@ describe('the map UI in Chromium', () => {
     await poll(() => d.page.locator('[data-testid="timeline-item"][data-type="IncidentNoteAdded"]').count()).toBe(1);
 
     // A dropped connection shows as reconnecting, then resumes where it left off.
-    await d.page.evaluate(() => (window as any).__cbd.feed.drop());
-    await expect.poll(() => d.page.getByTestId('live-indicator').getAttribute('data-status'), { timeout: 5000, interval: 20 }).toBe('reconnecting');
-    await poll(() => d.page.getByTestId('live-indicator').getAttribute('data-status')).toBe('live');
+    // The indicator's states are recorded as they change: "reconnecting" lasts about half a second, shorter than
+    // one look from the test runner can take on a loaded machine.
+    await d.page.evaluate(() => {
+      const seen: string[] = ((window as any).__liveStatuses = []);
+      const indicator = document.querySelector('[data-testid="live-indicator"]')!;
+      new MutationObserver(() => seen.push(indicator.getAttribute('data-status')!)).observe(indicator, { attributeFilter: ['data-status'] });
+      (window as any).__cbd.feed.drop();
+    });
+    await poll(() => d.page.evaluate(() => (window as any).__liveStatuses.join(' '))).toMatch(/reconnecting.*live$/);
     await api(await server.api.login('dispatcher.police'), 'POST', `/api/incidents/${id}/escalate`, { agencies: ['traffic'], reason: 'Road blocked' });
     await poll(() => d.page.locator('[data-testid="incident-agencies"] [data-agency="traffic"]').count()).toBe(1);
     await screenshot(d.page, 'dispatcher-live');
@@ -173,7 +180,14 @@ describe('the map UI in Chromium', () => {
     const unitId = await topOne.getAttribute('data-unit-id');
     expect(await topTwo.getAttribute('data-unit-id')).toBe(unitId);
 
-    await Promise.all([topOne.getByTestId('assign-button').click(), topTwo.getByTestId('assign-button').click()]);
+    // "At once" means neither screen has heard of the other's assignment when its dispatcher clicks. Clicks from
+    // the test runner land milliseconds or, on a loaded machine, a second apart, and a screen that has heard
+    // already offers another unit. So both feeds pause for the clicks, and both buttons are the contested unit's.
+    const feeds = (action: 'stop' | 'start') =>
+      Promise.all([one.page, two.page].map((page) => page.evaluate((a) => (window as any).__cbd.feed[a](), action)));
+    await feeds('stop');
+    const button = (page: Page) => page.locator(`[data-testid="assign-option"][data-unit-id="${unitId}"]`).getByTestId('assign-button');
+    await Promise.all([button(one.page).click(), button(two.page).click()]);
 
     const outcome = async (page: Page) => {
       await poll(async () => (await page.getByTestId('toast-success').count()) + (await page.getByTestId('toast-conflict').count())).toBeGreaterThan(0);
@@ -181,6 +195,7 @@ describe('the map UI in Chromium', () => {
     };
     const results = [await outcome(one.page), await outcome(two.page)];
     expect([...results].sort()).toEqual(['conflict', 'success']);
+    await feeds('start');
     const loserPage = results[0] === 'conflict' ? one.page : two.page;
     const message = await loserPage.getByTestId('toast-conflict').textContent();
     expect(message).toMatch(/派遣冲突/);
