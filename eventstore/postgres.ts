@@ -79,14 +79,19 @@ export const READ_MODEL_WRITER = 'citybrain-read-models';
 /**
  * The log's horizon: the oldest transaction still running that may be appending, else the first one not yet started.
  * Events of transactions below it are all committed (or gone), so reading up to it never passes an event that
- * commits later. Every running transaction counts (pg_snapshot_xmin) except those of read-model writers, found in
- * the server's activity by their label and xid: the projectors' own batches no longer hold back the log that feeds
- * them. When the activity is read does not matter: an xid seen on a labelled backend is never an appender's.
+ * commits later. Every running transaction counts (pg_snapshot_xmin) except two kinds, found in the server's
+ * activity by xid: those of read-model writers (by their label), so the projectors' own batches do not hold back the
+ * log that feeds them; and those of backends connected to another database of the same server, which cannot write
+ * this one's events, so another application's long transaction does not stall this one's live feed. When the
+ * activity is read does not matter: an xid seen on such a backend is never an appender's. An xid not seen at all
+ * (a backend that started since) still counts.
  */
 export const LOG_HORIZON = `(select coalesce(
     (select min(x) from pg_snapshot_xip(pg_current_snapshot()) x
       where xid(x) not in (select backend_xid from pg_stat_get_activity(null)
-                            where application_name = '${READ_MODEL_WRITER}' and backend_xid is not null)),
+                            where backend_xid is not null
+                              and (application_name = '${READ_MODEL_WRITER}'
+                                   or datid <> (select oid from pg_database where datname = current_database())))),
     pg_snapshot_xmax(pg_current_snapshot())))`;
 
 // Single-word aliases: a caller's postgres.js column transform (e.g. postgres.camel) leaves them alone.
