@@ -96,7 +96,7 @@ describe('connectStore', () => {
       });
       try {
         // LISTEN is set up asynchronously; appends before it would only be found by the (long) poll.
-        await sleep(300);
+        await listening(db.sql);
         await writer.append('incident-9', [event('incident-9', 0)], 'no_stream');
         await waitFor(() => seen.length === 1);
         await writer.append('incident-9', [event('incident-9', 1)], 0n);
@@ -119,6 +119,19 @@ function event(streamId: string, index: number): EventToAppend {
     data: { index },
     metadata: { actor: 'user-1' },
   };
+}
+
+/** Waits until a connection to this database has finished a LISTEN (only the reader's subscription listens here). */
+async function listening(sql: postgres.Sql, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await sql`
+      select 1 from pg_stat_activity
+       where datname = current_database() and pid <> pg_backend_pid() and state = 'idle' and query ilike 'listen %'`;
+    if (rows.length > 0) return;
+    if (Date.now() > deadline) throw new Error(`no LISTEN within ${timeoutMs} ms`);
+    await sleep(10);
+  }
 }
 
 function sleep(ms: number): Promise<void> {
