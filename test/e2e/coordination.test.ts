@@ -31,7 +31,8 @@ useE2E((s, b) => {
   browser = b;
 }, contexts);
 
-describe('coordination in Chromium', () => {
+// Each test chains many polls of up to 15 s; on a loaded machine the default minute can run out before they do.
+describe('coordination in Chromium', { timeout: 180_000 }, () => {
   it('shows one leg per agency with the run card applied, and the recommendations with their reasons', async () => {
     const place = { lat: 27.112, lng: 114.983 };
     const { id } = await api('dispatcher.traffic', 'POST', '/api/incidents', { type: 'traffic_accident_injuries', priority: 2, location: place, address: '井冈山大道 (E2E legs)' });
