@@ -12,6 +12,8 @@ export interface Row {
   ratio?: number;
   peakRssMiB?: number;
   notes?: string;
+  /** Where the machine's CPU went per operation, in µs (see CpuMeter in support.ts); kept in the JSON only. */
+  cpu?: { machine: number; postgres: number; clients: number; server?: number; busy: number; cores: number };
 }
 
 export interface FigureOptions {

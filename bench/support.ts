@@ -1,5 +1,6 @@
 // What several figures share: a fresh database, the raw insert ceiling, a synthetic but well-formed event log.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import postgres from 'postgres';
 import { newId } from '../eventstore/eventIds.ts';
 import type { EventStore, EventToAppend, RecordedEvent } from '../eventstore/port.ts';
@@ -23,6 +24,93 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
+/** Clock ticks per second in /proc (USER_HZ), 100 on every Linux this runs on. */
+const TICKS = 100;
+
+/** Busy CPU seconds of the whole machine, all cores together (user, nice, system, irq, softirq, steal), from /proc/stat. */
+function machineBusySeconds(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = fields;
+    return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * CPU seconds used so far by the PostgreSQL server's processes on this machine: its backends and background workers
+ * (WAL writer, checkpointer, autovacuum), found by command name. A backend that exits takes its count with it, so the
+ * figure is a floor when connections close during the window; the benches keep theirs open.
+ */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / TICKS;
+    } catch {
+      // gone between the listing and the read
+    }
+  }
+  return total;
+}
+
+/** Where the machine's CPU went per operation, in µs: all of it, and the parts measured apart. */
+export interface CpuPerOperation {
+  machine: number;
+  postgres: number;
+  /** This (the bench's) process: the load generator's clients. */
+  clients: number;
+  /** The server under test, when it runs in a process of its own. */
+  server?: number;
+  /** How busy the machine's cores were over the window, 0–1. */
+  busy: number;
+  cores: number;
+}
+
+/**
+ * CPU spent over a measured window, split by who spent it. Beside a rate it says whether the rate was bound by the
+ * machine's cores (busy near 1) and what one operation costs in CPU, which is what a ratio of two rates on the same
+ * cores comes down to when both are CPU-bound.
+ */
+export class CpuMeter {
+  private readonly started = performance.now();
+  private readonly machine = machineBusySeconds();
+  private readonly postgres = postgresCpuSeconds();
+  private readonly clients = process.cpuUsage();
+  private readonly server: number | undefined;
+
+  constructor(private readonly serverPid?: number) {
+    this.server = serverPid === undefined ? undefined : processCpuSeconds(serverPid);
+  }
+
+  perOperation(operations: number): CpuPerOperation {
+    const seconds = (performance.now() - this.started) / 1000;
+    const cores = availableParallelism();
+    const clients = process.cpuUsage(this.clients);
+    const micros = (cpuSeconds: number) => Math.round((cpuSeconds / Math.max(1, operations)) * 1e6);
+    const machine = machineBusySeconds() - this.machine;
+    return {
+      machine: micros(machine),
+      postgres: micros(postgresCpuSeconds() - this.postgres),
+      clients: micros((clients.user + clients.system) / 1e6),
+      ...(this.serverPid !== undefined && { server: micros(processCpuSeconds(this.serverPid) - this.server!) }),
+      busy: machine / (seconds * cores),
+      cores,
+    };
+  }
+}
+
+/** One line for a row's notes: a CpuPerOperation in words. */
+export function describeCpu(cpu: CpuPerOperation, per: string): string {
+  const parts = [cpu.server !== undefined && `server ${cpu.server}`, `PostgreSQL ${cpu.postgres}`, `clients ${cpu.clients}`].filter(Boolean).join(', ');
+  return `machine CPU ${cpu.machine} µs per ${per} (${parts}), cores ${Math.round(cpu.busy * 100)}% busy`;
+}
+
 /** PostgreSQL figures need a server; without DATABASE_URL they are reported as not measured. */
 export const POSTGRES_URL = process.env.DATABASE_URL;
 
@@ -34,18 +122,20 @@ export async function freshDatabase(kind: 'postgres' | 'pglite'): Promise<TestDa
  * The physical ceiling for one write: a single-row INSERT (a uuid key under a unique index, a small jsonb
  * payload, one implicit transaction) in a tight loop over `connections` connections, for `durationMs`.
  */
-export async function rawInsertRate(url: string, connections: number, durationMs: number, open?: () => postgres.Sql): Promise<number> {
+export async function rawInsertRate(url: string, connections: number, durationMs: number, open?: () => postgres.Sql): Promise<{ perSecond: number; cpu: CpuPerOperation }> {
   const sql = open ? open() : postgres(url, { max: connections, onnotice: () => {} });
   try {
     await sql`create table if not exists bench_raw (id bigserial primary key, k uuid not null unique, payload jsonb not null)`;
     const payload = { type: 'fire', priority: 2, location: { lat: 27.11, lng: 114.99 }, address: '吉州区 阳明路' };
     // Warm every connection and its prepared statement first.
     await Promise.all(Array.from({ length: connections }, () => sql`insert into bench_raw (k, payload) values (${newId()}, ${sql.json(payload)})`));
+    const meter = new CpuMeter();
     const measured = await rate(connections, durationMs, async () => {
       await sql`insert into bench_raw (k, payload) values (${newId()}, ${sql.json(payload)})`;
     });
+    const cpu = meter.perOperation(measured.count);
     await sql`drop table bench_raw`;
-    return measured.perSecond;
+    return { perSecond: measured.perSecond, cpu };
   } finally {
     if (!open) await sql.end({ timeout: 5 });
   }

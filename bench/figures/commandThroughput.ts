@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { connectEmbedded, startEmbeddedPostgres } from '../../eventstore/embedded.ts';
 import { DispatchLoad } from '../../test/fault/load.ts';
 import { rate, type Figure, type Row } from '../harness.ts';
-import { callChild, freshDatabase, loginChild, POSTGRES_URL, processCpuSeconds, rawInsertRate, REPO_ROOT, startChildServer } from '../support.ts';
+import { callChild, CpuMeter, describeCpu, freshDatabase, loginChild, POSTGRES_URL, rawInsertRate, REPO_ROOT, startChildServer, type CpuPerOperation } from '../support.ts';
 
 /** The server's pool: postgres.js's default of 10 connections (the embedded store drives PGlite over one). */
 const SERVER_POOL = { postgres: 10, embedded: 1 } as const;
@@ -30,19 +30,19 @@ export const commandThroughput: Figure = {
     const kinds: Array<'postgres' | 'embedded'> = POSTGRES_URL ? ['postgres', 'embedded'] : ['embedded'];
     for (const kind of kinds) {
       let cleanup = async () => {};
-      let ceiling: number;
+      let raw: { perSecond: number; cpu: CpuPerOperation };
       let serverOptions: Parameters<typeof startChildServer>[0];
       if (kind === 'postgres') {
         const db = await freshDatabase('postgres');
         cleanup = () => db.close();
-        ceiling = await rawInsertRate(db.url, SERVER_POOL.postgres, durationMs);
+        raw = await rawInsertRate(db.url, SERVER_POOL.postgres, durationMs);
         serverOptions = { databaseUrl: db.url };
       } else {
         // The embedded server's PGlite lives inside the server process; the ceiling is the same engine in ours.
         const embedded = await startEmbeddedPostgres();
         const sql = connectEmbedded(embedded.url);
         try {
-          ceiling = await rawInsertRate(embedded.url, 1, durationMs, () => sql);
+          raw = await rawInsertRate(embedded.url, 1, durationMs, () => sql);
         } finally {
           await sql.end();
           await embedded.close();
@@ -51,6 +51,15 @@ export const commandThroughput: Figure = {
         cleanup = async () => rmSync(dataDir, { recursive: true, force: true });
         serverOptions = { dataDir };
       }
+      const ceiling = raw.perSecond;
+      rows.push({
+        figure: 'raw single-row INSERT (the ceiling)',
+        setup: `${kind}, ${SERVER_POOL[kind]} connection(s)${kind === 'embedded' ? ', in-process PGlite' : ''}`,
+        value: ceiling,
+        unit: 'inserts/s',
+        notes: describeCpu(raw.cpu, 'insert'),
+        cpu: raw.cpu,
+      });
       try {
         // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": flags for the server under test (profiling).
         const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean);
@@ -67,11 +76,11 @@ export const commandThroughput: Figure = {
             await new Promise((resolve) => setTimeout(resolve, quick ? 1000 : 3000));
             const before = load.acknowledged.length;
             const started = performance.now();
-            const cpuBefore = processCpuSeconds(server.pid);
+            const meter = new CpuMeter(server.pid);
             await new Promise((resolve) => setTimeout(resolve, durationMs));
             const count = load.acknowledged.length - before;
             const seconds = (performance.now() - started) / 1000;
-            const serverCpu = processCpuSeconds(server.pid) - cpuBefore;
+            const cpu = meter.perOperation(count);
             stop.abort();
             await running;
             const perSecond = count / seconds;
@@ -83,7 +92,8 @@ export const commandThroughput: Figure = {
               ceiling,
               ratio: perSecond / ceiling,
               peakRssMiB: server.peakRssMiB(),
-              notes: `ceiling: raw single-row INSERT, ${SERVER_POOL[kind]} connection(s)${kind === 'embedded' ? ', in-process PGlite' : ''}; server CPU ${Math.round((serverCpu / Math.max(1, count)) * 1e6)} µs per command; ${load.unavailable.length} 5xx${floor ? `; ${(perSecond / floor.value).toFixed(2)} of the HTTP floor` : ''}`,
+              notes: `ceiling: raw single-row INSERT, ${SERVER_POOL[kind]} connection(s)${kind === 'embedded' ? ', in-process PGlite' : ''}; ${load.unavailable.length} 5xx${floor ? `; ${(perSecond / floor.value).toFixed(2)} of the HTTP floor` : ''}; ${describeCpu(cpu, 'command')}, ${cpuBound(cpu, raw.cpu, ceiling)}`,
+              cpu,
             });
           } finally {
             await server.stop();
@@ -114,9 +124,9 @@ async function httpFloor(databaseUrl: string, ceiling: number, durationMs: numbe
     };
     await rate(clients, quick ? 1000 : 3000, request);
     failed = 0; // counted over the measured window only
-    const cpuBefore = processCpuSeconds(server.pid);
+    const meter = new CpuMeter(server.pid);
     const measured = await rate(clients, durationMs, request);
-    const serverCpu = processCpuSeconds(server.pid) - cpuBefore;
+    const cpu = meter.perOperation(measured.count);
     return {
       figure: 'HTTP floor (one INSERT per request)',
       setup: `postgres, ${clients} clients, Fastify + pool ${SERVER_POOL.postgres}`,
@@ -125,9 +135,21 @@ async function httpFloor(databaseUrl: string, ceiling: number, durationMs: numbe
       ceiling,
       ratio: measured.perSecond / ceiling,
       peakRssMiB: server.peakRssMiB(),
-      notes: `bench/floorServer.ts: JSON body validated, one INSERT, 201, nothing else; server CPU ${Math.round((serverCpu / Math.max(1, measured.count)) * 1e6)} µs per request; ${failed} failed`,
+      notes: `bench/floorServer.ts: JSON body validated, one INSERT, 201, nothing else; ${failed} failed; ${describeCpu(cpu, 'request')}`,
+      cpu,
     };
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * What the CPU says about the ratio. With the cores busy, commands/s is about cores ÷ CPU per command, so the target of
+ * half the ceiling asks a command to cost the machine no more than cores ÷ (ceiling ÷ 2): printed beside what it costs
+ * and what a raw insert costs.
+ */
+function cpuBound(cpu: CpuPerOperation, insert: CpuPerOperation, ceiling: number): string {
+  const atMost = Math.round((cpu.cores * 1e6) / Math.max(1, cpu.machine));
+  const allowed = Math.round((cpu.cores * 1e6) / (ceiling / 2));
+  return `${(cpu.machine / Math.max(1, insert.machine)).toFixed(1)}× a raw insert's; the cores allow at most ${atMost}/s at that cost (${(atMost / ceiling).toFixed(2)} × the ceiling), and 0.5 × the ceiling needs ≤ ${allowed} µs per command`;
 }
