@@ -37,6 +37,8 @@ export interface AppConfig {
   mqttUrl?: string;
   /** Alarms arrive on `<prefix>/alarms/<sensorId>`; default "citybrain". */
   mqttTopicPrefix?: string;
+  /** The id under which the broker keeps the ingest's session (MQTT_CLIENT_ID); absent: derived from the prefix. */
+  mqttClientId?: string;
   /** Webhook sources and their HMAC keys (INGEST_SOURCES="id=key,…"); absent: the webhook refuses everything. */
   ingestSources?: Record<string, string>;
   /** How far a webhook request's signed timestamp may be from the server clock, in seconds. */
@@ -131,6 +133,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(mqttTopicPrefix)) {
     problems.push(`MQTT_TOPIC_PREFIX must be topic levels of letters, digits, "_", "-" or "." separated by "/", without wildcards or a trailing "/"; got ${JSON.stringify(mqttTopicPrefix)}.`);
   }
+  const mqttClientId = text('MQTT_CLIENT_ID');
+  if (mqttClientId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(mqttClientId)) {
+    problems.push(`MQTT_CLIENT_ID must be 1 to 128 visible ASCII characters without spaces; got ${JSON.stringify(mqttClientId)}.`);
+  }
   const ingestSources = parseIngestSources(text('INGEST_SOURCES'), problems);
   const ingestMaxSkewSeconds = integer('INGEST_MAX_SKEW_SECONDS', 300, 5, 3600);
   const simulate = flag('SIMULATE', false);
@@ -179,6 +185,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     auditCheckpointSeconds,
     ...(mqttUrl !== undefined && { mqttUrl }),
     mqttTopicPrefix,
+    ...(mqttClientId !== undefined && { mqttClientId }),
     ...(ingestSources !== undefined && { ingestSources }),
     ingestMaxSkewSeconds,
     simulate,

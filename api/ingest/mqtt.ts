@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { FastifyBaseLogger } from 'fastify';
 import { createValidatorCompiler } from '../http/validator.ts';
 import { describeValidationError, type SchemaError } from '../http/validationMessages.ts';
+import { HttpProblem } from '../http/problem.ts';
 import type { Alarm, AlarmOutcome } from './alarms.ts';
 import { AlarmBody } from './schemas.ts';
 
@@ -9,6 +11,11 @@ export interface MqttIngestOptions {
   url: string;
   /** Alarms arrive on `<prefix>/alarms/<sensorId>`. */
   prefix: string;
+  /**
+   * The broker keeps this client's session (its subscription and the alarms not yet acknowledged) while it is away,
+   * by this id. Default: one derived from the prefix, the same on every start.
+   */
+  clientId?: string;
   ingest: (alarm: Alarm) => Promise<AlarmOutcome>;
   log: FastifyBaseLogger;
 }
@@ -22,18 +29,34 @@ export interface MqttIngest {
 /** Alarms topic for a sensor; `+` for every sensor. */
 export const alarmTopic = (prefix: string, sensorId: string) => `${prefix}/alarms/${sensorId}`;
 
+/** The session's id when none is configured: stable for a topic prefix, short enough for any broker. */
+export const defaultClientId = (prefix: string) => `citybrain-ingest-${createHash('sha256').update(prefix).digest('hex').slice(0, 12)}`;
+
+const RETRY_FIRST_MS = 500;
+const RETRY_MOST_MS = 30_000;
+
+/** A refusal that will be the same next time (a bad or unknown alarm): 4xx. Anything else may pass on a retry. */
+const isFinal = (error: unknown) => error instanceof HttpProblem && error.status < 500;
+
 /**
- * Subscribes to the broker and ingests every alarm message. A message that is not a valid alarm is logged and
- * dropped: there is no one to answer on a topic.
+ * Subscribes to the broker and ingests every alarm message, at least once: the broker keeps a persistent session for
+ * this client (clean: false, a stable client id, QoS 1), and a message is acknowledged only once its alarm is in the
+ * log or refused for good. So an alarm published while the server is down, or received and not yet stored when it
+ * stopped, is delivered again when it is back; ingestion is idempotent by alarm id, so a repeat changes nothing. An
+ * alarm that cannot be stored for now (the database is away) is retried with growing pauses, and the alarms behind
+ * it wait at the broker, in order. A message that is not a valid alarm is logged and dropped: there is no one to
+ * answer on a topic.
  */
-export function startMqttIngest({ url, prefix, ingest, log }: MqttIngestOptions): MqttIngest {
+export function startMqttIngest({ url, prefix, clientId, ingest, log }: MqttIngestOptions): MqttIngest {
   const validate = createValidatorCompiler()({ schema: AlarmBody, httpPart: 'body', method: 'POST', url: 'mqtt' }) as unknown as {
     (value: unknown): boolean;
     errors?: SchemaError[] | null;
   };
-  const client: MqttClient = mqtt.connect(url, { reconnectPeriod: 2000, connectTimeout: 10_000, clean: true, clientId: `citybrain-ingest-${process.pid}-${Math.random().toString(16).slice(2, 10)}` });
+  const client: MqttClient = mqtt.connect(url, { reconnectPeriod: 2000, connectTimeout: 10_000, clean: false, clientId: clientId ?? defaultClientId(prefix) });
   const filter = alarmTopic(prefix, '+');
   const topicStart = `${prefix}/alarms/`;
+  let closing = false;
+  let wakeRetry: (() => void) | undefined;
 
   const ready = new Promise<void>((resolve, reject) => {
     client.on('connect', () => {
@@ -52,34 +75,72 @@ export function startMqttIngest({ url, prefix, ingest, log }: MqttIngestOptions)
   ready.catch(() => {});
   client.on('error', (error) => log.warn({ err: error }, 'MQTT broker connection problem; retrying'));
 
-  client.on('message', (topic, payload) => {
+  /** The alarm in a message, or why it is dropped. */
+  const read = (topic: string, payload: Buffer): Alarm | undefined => {
     const sensorId = topic.startsWith(topicStart) ? topic.slice(topicStart.length) : '';
     let alarm: unknown;
     try {
       alarm = JSON.parse(payload.toString('utf8'));
     } catch {
       log.warn({ topic }, 'dropped an MQTT alarm that is not JSON');
-      return;
+      return undefined;
     }
     if (alarm !== null && typeof alarm === 'object' && !Array.isArray(alarm) && (alarm as { sensorId?: unknown }).sensorId === undefined) {
       (alarm as { sensorId: string }).sensorId = sensorId;
     }
     if (!validate(alarm)) {
       log.warn({ topic, problem: describeValidationError(validate.errors ?? []).detail }, 'dropped an invalid MQTT alarm');
-      return;
+      return undefined;
     }
     if ((alarm as Alarm).sensorId !== sensorId) {
       log.warn({ topic, sensorId: (alarm as Alarm).sensorId }, 'dropped an MQTT alarm whose sensorId differs from its topic');
-      return;
+      return undefined;
     }
-    ingest(alarm as Alarm).then(
-      (outcome) => log.debug({ topic, ...outcome }, 'MQTT alarm ingested'),
-      (error: unknown) => log.warn({ err: error, topic, alarmId: (alarm as Alarm).alarmId }, 'MQTT alarm refused'),
-    );
-  });
+    return alarm as Alarm;
+  };
+
+  /** Stores the alarm, retrying what may pass later; false when the client closed first (the alarm stays unacknowledged). */
+  const store = async (topic: string, alarm: Alarm): Promise<boolean> => {
+    for (let pause = RETRY_FIRST_MS; !closing; pause = Math.min(pause * 2, RETRY_MOST_MS)) {
+      try {
+        const outcome = await ingest(alarm);
+        log.debug({ topic, ...outcome }, 'MQTT alarm ingested');
+        return true;
+      } catch (error) {
+        if (isFinal(error)) {
+          log.warn({ err: error, topic, alarmId: alarm.alarmId }, 'MQTT alarm refused');
+          return true;
+        }
+        log.warn({ err: error, topic, alarmId: alarm.alarmId, retryInMs: pause }, 'MQTT alarm not stored yet; retrying');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pause);
+          wakeRetry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+    return false;
+  };
+
+  // mqtt.js acknowledges a QoS 1 message when this calls back, and hands over the next one after that. Once closing,
+  // nothing more is acknowledged: the broker delivers it again next time, and storing it again changes nothing.
+  client.handleMessage = (packet, callback) => {
+    if (packet.cmd !== 'publish') return callback();
+    const alarm = read(packet.topic, Buffer.from(packet.payload));
+    if (!alarm) return callback();
+    store(packet.topic, alarm).then((stored) => {
+      if (stored && !closing) callback();
+    }, callback);
+  };
 
   return {
     ready,
-    close: () => client.endAsync().then(() => undefined),
+    close: async () => {
+      closing = true;
+      wakeRetry?.();
+      await client.endAsync();
+    },
   };
 }

@@ -141,6 +141,7 @@ const ingestPlugin: FastifyPluginAsync<IngestPluginOptions> = async (fastify, { 
     mqttIngest = startMqttIngest({
       url: config.mqttUrl,
       prefix: config.mqttTopicPrefix ?? 'citybrain',
+      ...(config.mqttClientId !== undefined && { clientId: config.mqttClientId }),
       ingest: (alarm) => ingestAlarm(deps, alarm, { channel: 'mqtt' }),
       log: fastify.log.child({ component: 'mqtt-ingest' }),
     });

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alarmTopic } from '../../api/ingest/mqtt.ts';
+import { ingestAlarm, type Alarm, type AlarmOutcome } from '../../api/ingest/alarms.ts';
+import { alarmTopic, defaultClientId, startMqttIngest, type MqttIngest } from '../../api/ingest/mqtt.ts';
 import { expectStatus } from '../api/fixtures.ts';
 import { eventually, LiveClient } from '../api/liveClient.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -20,6 +22,7 @@ beforeAll(async () => {
   for (const body of [
     { id: 'JA-GAS-7001', kind: 'gas_detector', location: { lat: 27.1234, lng: 114.9915 }, address: '吉州区 北门街道 燃气调压站' },
     { id: 'JA-SMK-7002', kind: 'smoke_alarm', location: { lat: 27.1021, lng: 115.0182 } },
+    { id: 'JA-GAS-7003', kind: 'gas_detector', location: { lat: 27.1302, lng: 114.9701 } },
   ]) {
     expectStatus(await server.call('POST', '/api/sensors', { token: admin, body }), 201);
   }
@@ -32,6 +35,11 @@ afterAll(async () => {
   await live?.close();
   await publisher?.endAsync();
   await server?.close();
+  // The broker keeps a persistent session until told to forget it: a clean connection under its id does.
+  for (const prefix of [PREFIX, AWAY_PREFIX]) {
+    const forget = await mqtt.connectAsync(BROKER, { clientId: defaultClientId(prefix), clean: true });
+    await forget.endAsync();
+  }
 });
 
 const publish = (sensorId: string, alarm: Record<string, unknown>) => publisher.publishAsync(alarmTopic(PREFIX, sensorId), JSON.stringify(alarm), { qos: 1 });
@@ -79,5 +87,112 @@ describe(`alarms over MQTT (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})
     const [incidentId] = [...incidentIds];
     const board = await server.sql`select id, source, type, notes_count from incident_board where source = 'sensor' and type = 'fire_alarm'`;
     expect(board).toEqual([{ id: incidentId, source: 'sensor', type: 'fire_alarm', notes_count: 100 }]);
+  });
+});
+
+// An ingest of its own on a topic tree of its own, run by the tests below, writing through the real ingestion into the
+// same server's log; the server's ingest (on PREFIX) does not hear these topics.
+const AWAY_PREFIX = `${PREFIX}-away`;
+
+function startAwayIngest(ingest: (alarm: Alarm) => Promise<AlarmOutcome>): MqttIngest {
+  return startMqttIngest({ url: BROKER, prefix: AWAY_PREFIX, ingest, log: pino({ level: 'silent' }) });
+}
+
+const storeAlarm = (alarm: Alarm) => ingestAlarm({ store: server.store, sql: server.sql as never }, alarm, { channel: 'mqtt' });
+
+async function receiptOf(alarmId: string) {
+  return eventually(async () => {
+    const [row] = await server.sql<Array<{ alarm_id: string; outcome: string }>>`select alarm_id, outcome from alarm_receipts where alarm_id = ${alarmId}`;
+    return row;
+  }, `the receipt of ${alarmId}`, 20_000);
+}
+
+const awayPublish = (sensorId: string, alarm: Record<string, unknown>) => publisher.publishAsync(alarmTopic(AWAY_PREFIX, sensorId), JSON.stringify(alarm), { qos: 1 });
+
+describe('alarms over MQTT are not lost while the server is away', () => {
+  it('an alarm published while the ingest is disconnected is delivered when it connects again', async () => {
+    const first = startAwayIngest(storeAlarm);
+    await first.ready;
+    await first.close();
+
+    const alarmId = `away-${randomUUID()}`;
+    await awayPublish('JA-GAS-7003', { alarmId, reading: 300 });
+
+    const second = startAwayIngest(storeAlarm);
+    try {
+      expect(await receiptOf(alarmId)).toMatchObject({ alarm_id: alarmId });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('an alarm received but not yet stored when the ingest stopped is delivered again, and stored once', async () => {
+    const alarmId = `unfinished-${randomUUID()}`;
+    let received: () => void;
+    const arrived = new Promise<void>((resolve) => (received = resolve));
+    // Stands for a server that stops (or dies) while the alarm is on its way to the log: it never finishes.
+    const first = startAwayIngest(() => {
+      received();
+      return new Promise<AlarmOutcome>(() => {});
+    });
+    await first.ready;
+    await awayPublish('JA-GAS-7003', { alarmId, reading: 310 });
+    await arrived;
+    await first.close();
+
+    const seen: string[] = [];
+    const second = startAwayIngest((alarm) => {
+      seen.push(alarm.alarmId);
+      return storeAlarm(alarm);
+    });
+    try {
+      expect(await receiptOf(alarmId)).toMatchObject({ alarm_id: alarmId });
+      expect(seen).toEqual([alarmId]);
+      const rows = await server.sql`select alarm_id from alarm_receipts where alarm_id = ${alarmId}`;
+      expect(rows).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('an alarm that cannot be stored for now is tried again, and the alarms behind it wait their turn', async () => {
+    const stuck = `stuck-${randomUUID()}`;
+    const behind = `behind-${randomUUID()}`;
+    const calls: string[] = [];
+    let failures = 2;
+    const ingest = startAwayIngest((alarm) => {
+      calls.push(alarm.alarmId);
+      if (alarm.alarmId === stuck && failures-- > 0) return Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+      return storeAlarm(alarm);
+    });
+    try {
+      await ingest.ready;
+      await awayPublish('JA-GAS-7003', { alarmId: stuck, reading: 320 });
+      await awayPublish('JA-GAS-7003', { alarmId: behind, reading: 330 });
+      await receiptOf(behind);
+      expect(await receiptOf(stuck)).toMatchObject({ alarm_id: stuck });
+      expect(calls).toEqual([stuck, stuck, stuck, behind]);
+    } finally {
+      await ingest.close();
+    }
+  });
+
+  it('an alarm refused for good (an unknown sensor) is tried once and does not hold up the next', async () => {
+    const unknown = `unknown-${randomUUID()}`;
+    const next = `next-${randomUUID()}`;
+    const calls: string[] = [];
+    const ingest = startAwayIngest((alarm) => {
+      calls.push(alarm.alarmId);
+      return storeAlarm(alarm);
+    });
+    try {
+      await ingest.ready;
+      await awayPublish('JA-NOT-REGISTERED', { alarmId: unknown });
+      await awayPublish('JA-GAS-7003', { alarmId: next, reading: 340 });
+      await receiptOf(next);
+      expect(calls).toEqual([unknown, next]);
+    } finally {
+      await ingest.close();
+    }
   });
 });
