@@ -3,7 +3,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { FastifyBaseLogger } from 'fastify';
 import { createValidatorCompiler } from '../http/validator.ts';
 import { describeValidationError, type SchemaError } from '../http/validationMessages.ts';
-import { HttpProblem } from '../http/problem.ts';
+import { problemFor } from '../http/errors.ts';
 import type { Alarm, AlarmOutcome } from './alarms.ts';
 import { AlarmBody } from './schemas.ts';
 
@@ -18,6 +18,8 @@ export interface MqttIngestOptions {
   clientId?: string;
   ingest: (alarm: Alarm) => Promise<AlarmOutcome>;
   log: FastifyBaseLogger;
+  /** The first pause before an alarm is tried again (default 500 ms); each next pause doubles, up to 30 s. */
+  retryFirstMs?: number;
 }
 
 export interface MqttIngest {
@@ -34,9 +36,19 @@ export const defaultClientId = (prefix: string) => `citybrain-ingest-${createHas
 
 const RETRY_FIRST_MS = 500;
 const RETRY_MOST_MS = 30_000;
+/** Tries of an alarm that fails in a way nobody foresaw (a 500) before it is given up, so it cannot stall the rest. */
+const UNEXPECTED_TRIES = 5;
 
-/** A refusal that will be the same next time (a bad or unknown alarm): 4xx. Anything else may pass on a retry. */
-const isFinal = (error: unknown) => error instanceof HttpProblem && error.status < 500;
+/**
+ * What a failed ingest means, read the way the HTTP API answers it: the database away or a contended write may pass
+ * later ('again'); a refusal of the alarm itself (an unknown sensor, an alarm id reused) will not ('refused'); anything
+ * else is a fault ('fault').
+ */
+function failureKind(error: unknown): 'again' | 'refused' | 'fault' {
+  const { status, type } = problemFor(error).body;
+  if (status === 503 || type.endsWith('/contended')) return 'again';
+  return status < 500 ? 'refused' : 'fault';
+}
 
 /**
  * Subscribes to the broker and ingests every alarm message, at least once: the broker keeps a persistent session for
@@ -44,10 +56,10 @@ const isFinal = (error: unknown) => error instanceof HttpProblem && error.status
  * log or refused for good. So an alarm published while the server is down, or received and not yet stored when it
  * stopped, is delivered again when it is back; ingestion is idempotent by alarm id, so a repeat changes nothing. An
  * alarm that cannot be stored for now (the database is away) is retried with growing pauses, and the alarms behind
- * it wait at the broker, in order. A message that is not a valid alarm is logged and dropped: there is no one to
+ * it wait at the broker, in order; one that keeps failing in an unforeseen way is given up after a few tries. A message that is not a valid alarm is logged and dropped: there is no one to
  * answer on a topic.
  */
-export function startMqttIngest({ url, prefix, clientId, ingest, log }: MqttIngestOptions): MqttIngest {
+export function startMqttIngest({ url, prefix, clientId, ingest, log, retryFirstMs = RETRY_FIRST_MS }: MqttIngestOptions): MqttIngest {
   const validate = createValidatorCompiler()({ schema: AlarmBody, httpPart: 'body', method: 'POST', url: 'mqtt' }) as unknown as {
     (value: unknown): boolean;
     errors?: SchemaError[] | null;
@@ -99,16 +111,26 @@ export function startMqttIngest({ url, prefix, clientId, ingest, log }: MqttInge
     return alarm as Alarm;
   };
 
-  /** Stores the alarm, retrying what may pass later; false when the client closed first (the alarm stays unacknowledged). */
+  /**
+   * Stores the alarm, retrying what may pass later: while the database is away, for as long as it takes. True once it
+   * is done with (stored, refused, or given up after repeated faults, logged as an error with the alarm); false when
+   * the client closed first (the alarm stays unacknowledged).
+   */
   const store = async (topic: string, alarm: Alarm): Promise<boolean> => {
-    for (let pause = RETRY_FIRST_MS; !closing; pause = Math.min(pause * 2, RETRY_MOST_MS)) {
+    let faults = 0;
+    for (let pause = retryFirstMs; !closing; pause = Math.min(pause * 2, RETRY_MOST_MS)) {
       try {
         const outcome = await ingest(alarm);
         log.debug({ topic, ...outcome }, 'MQTT alarm ingested');
         return true;
       } catch (error) {
-        if (isFinal(error)) {
+        const kind = failureKind(error);
+        if (kind === 'refused') {
           log.warn({ err: error, topic, alarmId: alarm.alarmId }, 'MQTT alarm refused');
+          return true;
+        }
+        if (kind === 'fault' && ++faults >= UNEXPECTED_TRIES) {
+          log.error({ err: error, topic, alarm }, `MQTT alarm given up after ${faults} failed tries; the alarms behind it go on`);
           return true;
         }
         log.warn({ err: error, topic, alarmId: alarm.alarmId, retryInMs: pause }, 'MQTT alarm not stored yet; retrying');

@@ -57,7 +57,7 @@ export const commandThroughput: Figure = {
         setup: `${kind}, ${SERVER_POOL[kind]} connection(s)${kind === 'embedded' ? ', in-process PGlite' : ''}`,
         value: ceiling,
         unit: 'inserts/s',
-        notes: describeCpu(raw.cpu, 'insert'),
+        notes: `${describeCpu(raw.cpu, 'insert')}${kind === 'embedded' ? '; PGlite runs in the bench process here, so its CPU is under clients' : ''}`,
         cpu: raw.cpu,
       });
       try {
@@ -92,7 +92,7 @@ export const commandThroughput: Figure = {
               ceiling,
               ratio: perSecond / ceiling,
               peakRssMiB: server.peakRssMiB(),
-              notes: `ceiling: raw single-row INSERT, ${SERVER_POOL[kind]} connection(s)${kind === 'embedded' ? ', in-process PGlite' : ''}; ${load.unavailable.length} 5xx${floor ? `; ${(perSecond / floor.value).toFixed(2)} of the HTTP floor` : ''}; ${describeCpu(cpu, 'command')}, ${cpuBound(cpu, raw.cpu, ceiling)}`,
+              notes: `ceiling: raw single-row INSERT, ${SERVER_POOL[kind]} connection(s)${kind === 'embedded' ? ', in-process PGlite' : ''}; ${load.unavailable.length} 5xx${floor ? `; ${(perSecond / floor.value).toFixed(2)} of the HTTP floor` : ''}; ${describeCpu(cpu, 'command')}${kind === 'embedded' ? ' (PGlite inside the server)' : ''}, ${cpuBound(cpu, raw.cpu, ceiling)}`,
               cpu,
             });
           } finally {

@@ -95,7 +95,7 @@ describe(`alarms over MQTT (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})
 const AWAY_PREFIX = `${PREFIX}-away`;
 
 function startAwayIngest(ingest: (alarm: Alarm) => Promise<AlarmOutcome>): MqttIngest {
-  return startMqttIngest({ url: BROKER, prefix: AWAY_PREFIX, ingest, log: pino({ level: 'silent' }) });
+  return startMqttIngest({ url: BROKER, prefix: AWAY_PREFIX, ingest, log: pino({ level: 'silent' }), retryFirstMs: 50 });
 }
 
 const storeAlarm = (alarm: Alarm) => ingestAlarm({ store: server.store, sql: server.sql as never }, alarm, { channel: 'mqtt' });
@@ -155,14 +155,15 @@ describe('alarms over MQTT are not lost while the server is away', () => {
     }
   });
 
-  it('an alarm that cannot be stored for now is tried again, and the alarms behind it wait their turn', async () => {
+  it('while the database is away an alarm is tried for as long as it takes, and the alarms behind it wait their turn', async () => {
     const stuck = `stuck-${randomUUID()}`;
     const behind = `behind-${randomUUID()}`;
     const calls: string[] = [];
-    let failures = 2;
+    // More failures than an unforeseen fault is given: the database being away is not given up on.
+    let failures = 6;
     const ingest = startAwayIngest((alarm) => {
       calls.push(alarm.alarmId);
-      if (alarm.alarmId === stuck && failures-- > 0) return Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+      if (alarm.alarmId === stuck && failures-- > 0) return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
       return storeAlarm(alarm);
     });
     try {
@@ -171,7 +172,7 @@ describe('alarms over MQTT are not lost while the server is away', () => {
       await awayPublish('JA-GAS-7003', { alarmId: behind, reading: 330 });
       await receiptOf(behind);
       expect(await receiptOf(stuck)).toMatchObject({ alarm_id: stuck });
-      expect(calls).toEqual([stuck, stuck, stuck, behind]);
+      expect(calls).toEqual([...Array(7).fill(stuck), behind]);
     } finally {
       await ingest.close();
     }
@@ -191,6 +192,28 @@ describe('alarms over MQTT are not lost while the server is away', () => {
       await awayPublish('JA-GAS-7003', { alarmId: next, reading: 340 });
       await receiptOf(next);
       expect(calls).toEqual([unknown, next]);
+    } finally {
+      await ingest.close();
+    }
+  });
+});
+
+describe('an alarm that keeps failing in an unforeseen way', () => {
+  it('is given up after five tries, and the alarms behind it go on', async () => {
+    const poison = `poison-${randomUUID()}`;
+    const after = `after-${randomUUID()}`;
+    const calls: string[] = [];
+    const ingest = startAwayIngest((alarm) => {
+      calls.push(alarm.alarmId);
+      if (alarm.alarmId === poison) return Promise.reject(new TypeError("Cannot read properties of undefined (reading 'lat')"));
+      return storeAlarm(alarm);
+    });
+    try {
+      await ingest.ready;
+      await awayPublish('JA-GAS-7003', { alarmId: poison, reading: 350 });
+      await awayPublish('JA-GAS-7003', { alarmId: after, reading: 360 });
+      await receiptOf(after);
+      expect(calls).toEqual([...Array(5).fill(poison), after]);
     } finally {
       await ingest.close();
     }
