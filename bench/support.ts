@@ -39,22 +39,35 @@ function machineBusySeconds(): number {
 }
 
 /**
- * CPU seconds used so far by the PostgreSQL server's processes on this machine: its backends and background workers
- * (WAL writer, checkpointer, autovacuum), found by command name. A backend that exits takes its count with it, so the
- * figure is a floor when connections close during the window; the benches keep theirs open.
+ * CPU seconds used so far by each of the PostgreSQL server's processes on this machine (its backends and background
+ * workers: WAL writer, checkpointer, autovacuum), found by command name, by pid.
  */
-function postgresCpuSeconds(): number {
-  let total = 0;
+function postgresCpuByPid(): Map<number, number> {
+  const byPid = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / TICKS;
+      byPid.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / TICKS);
     } catch {
       // gone between the listing and the read
     }
+  }
+  return byPid;
+}
+
+/**
+ * PostgreSQL's CPU since `before`: what each process alive now has used since then (all of it, for one started
+ * since). A process that exited in between takes its count with it, so this is a floor when backends come and go
+ * during the window (other clients connecting); the benches keep their connections open.
+ */
+function postgresCpuSince(before: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, now] of postgresCpuByPid()) {
+    const then = before.get(pid);
+    total += then !== undefined && then <= now ? now - then : now;
   }
   return total;
 }
@@ -80,7 +93,7 @@ export interface CpuPerOperation {
 export class CpuMeter {
   private readonly started = performance.now();
   private readonly machine = machineBusySeconds();
-  private readonly postgres = postgresCpuSeconds();
+  private readonly postgres = postgresCpuByPid();
   private readonly clients = process.cpuUsage();
   private readonly server: number | undefined;
 
@@ -96,7 +109,7 @@ export class CpuMeter {
     const machine = machineBusySeconds() - this.machine;
     return {
       machine: micros(machine),
-      postgres: micros(postgresCpuSeconds() - this.postgres),
+      postgres: micros(postgresCpuSince(this.postgres)),
       clients: micros((clients.user + clients.system) / 1e6),
       ...(this.serverPid !== undefined && { server: micros(processCpuSeconds(this.serverPid) - this.server!) }),
       busy: machine / (seconds * cores),

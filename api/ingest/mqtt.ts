@@ -162,7 +162,10 @@ export function startMqttIngest({ url, prefix, clientId, ingest, log, retryFirst
     close: async () => {
       closing = true;
       wakeRetry?.();
-      await client.endAsync();
+      // Forced: a graceful end waits for every packet sent to be answered, and the broker's answer to the subscription
+      // made on connecting can sit behind an alarm still being stored (packets are taken in order), which would wait
+      // for ever. Nothing is lost: an alarm not acknowledged is delivered again next time.
+      await client.endAsync(true);
     },
   };
 }

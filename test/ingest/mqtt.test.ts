@@ -36,7 +36,7 @@ afterAll(async () => {
   await publisher?.endAsync();
   await server?.close();
   // The broker keeps a persistent session until told to forget it: a clean connection under its id does.
-  for (const prefix of [PREFIX, AWAY_PREFIX]) {
+  for (const prefix of [PREFIX, ...awayPrefixes]) {
     const forget = await mqtt.connectAsync(BROKER, { clientId: defaultClientId(prefix), clean: true });
     await forget.endAsync();
   }
@@ -90,63 +90,81 @@ describe(`alarms over MQTT (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})
   });
 });
 
-// An ingest of its own on a topic tree of its own, run by the tests below, writing through the real ingestion into the
-// same server's log; the server's ingest (on PREFIX) does not hear these topics.
-const AWAY_PREFIX = `${PREFIX}-away`;
+// Each test below runs ingests of its own on a topic tree (and so a broker session) of its own, writing through the
+// real ingestion into the same server's log; the server's ingest (on PREFIX) does not hear these topics. What they
+// log is kept, so a failure shows what the ingest saw.
+const awayPrefixes: string[] = [];
 
-function startAwayIngest(ingest: (alarm: Alarm) => Promise<AlarmOutcome>): MqttIngest {
-  return startMqttIngest({ url: BROKER, prefix: AWAY_PREFIX, ingest, log: pino({ level: 'silent' }), retryFirstMs: 50 });
+class Away {
+  readonly prefix = `${PREFIX}-away-${randomUUID().slice(0, 8)}`;
+  readonly logs: string[] = [];
+  constructor() {
+    awayPrefixes.push(this.prefix);
+  }
+
+  start(ingest: (alarm: Alarm) => Promise<AlarmOutcome>): MqttIngest {
+    const log = pino({ level: 'debug' }, { write: (line: string) => void this.logs.push(line.trim()) });
+    return startMqttIngest({ url: BROKER, prefix: this.prefix, ingest, log, retryFirstMs: 50 });
+  }
+
+  publish(sensorId: string, alarm: Record<string, unknown>) {
+    return publisher.publishAsync(alarmTopic(this.prefix, sensorId), JSON.stringify(alarm), { qos: 1 });
+  }
+
+  async receiptOf(alarmId: string) {
+    try {
+      return await eventually(async () => {
+        const [row] = await server.sql<Array<{ alarm_id: string; outcome: string }>>`select alarm_id, outcome from alarm_receipts where alarm_id = ${alarmId}`;
+        return row;
+      }, `the receipt of ${alarmId}`, 20_000);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; the ingest logged:\n${this.logs.join('\n')}`);
+    }
+  }
 }
 
 const storeAlarm = (alarm: Alarm) => ingestAlarm({ store: server.store, sql: server.sql as never }, alarm, { channel: 'mqtt' });
 
-async function receiptOf(alarmId: string) {
-  return eventually(async () => {
-    const [row] = await server.sql<Array<{ alarm_id: string; outcome: string }>>`select alarm_id, outcome from alarm_receipts where alarm_id = ${alarmId}`;
-    return row;
-  }, `the receipt of ${alarmId}`, 20_000);
-}
-
-const awayPublish = (sensorId: string, alarm: Record<string, unknown>) => publisher.publishAsync(alarmTopic(AWAY_PREFIX, sensorId), JSON.stringify(alarm), { qos: 1 });
-
 describe('alarms over MQTT are not lost while the server is away', () => {
   it('an alarm published while the ingest is disconnected is delivered when it connects again', async () => {
-    const first = startAwayIngest(storeAlarm);
+    const away = new Away();
+    const first = away.start(storeAlarm);
     await first.ready;
     await first.close();
 
     const alarmId = `away-${randomUUID()}`;
-    await awayPublish('JA-GAS-7003', { alarmId, reading: 300 });
+    await away.publish('JA-GAS-7003', { alarmId, reading: 300 });
 
-    const second = startAwayIngest(storeAlarm);
+    const second = away.start(storeAlarm);
     try {
-      expect(await receiptOf(alarmId)).toMatchObject({ alarm_id: alarmId });
+      expect(await away.receiptOf(alarmId)).toMatchObject({ alarm_id: alarmId });
     } finally {
       await second.close();
     }
   });
 
   it('an alarm received but not yet stored when the ingest stopped is delivered again, and stored once', async () => {
+    const away = new Away();
     const alarmId = `unfinished-${randomUUID()}`;
     let received: () => void;
     const arrived = new Promise<void>((resolve) => (received = resolve));
     // Stands for a server that stops (or dies) while the alarm is on its way to the log: it never finishes.
-    const first = startAwayIngest(() => {
+    const first = away.start(() => {
       received();
       return new Promise<AlarmOutcome>(() => {});
     });
     await first.ready;
-    await awayPublish('JA-GAS-7003', { alarmId, reading: 310 });
+    await away.publish('JA-GAS-7003', { alarmId, reading: 310 });
     await arrived;
     await first.close();
 
     const seen: string[] = [];
-    const second = startAwayIngest((alarm) => {
+    const second = away.start((alarm) => {
       seen.push(alarm.alarmId);
       return storeAlarm(alarm);
     });
     try {
-      expect(await receiptOf(alarmId)).toMatchObject({ alarm_id: alarmId });
+      expect(await away.receiptOf(alarmId)).toMatchObject({ alarm_id: alarmId });
       expect(seen).toEqual([alarmId]);
       const rows = await server.sql`select alarm_id from alarm_receipts where alarm_id = ${alarmId}`;
       expect(rows).toHaveLength(1);
@@ -155,23 +173,43 @@ describe('alarms over MQTT are not lost while the server is away', () => {
     }
   });
 
+  it('closing while an alarm is being stored, before the subscription is confirmed, does not hang', async () => {
+    // The broker sends a resumed session's alarms before it confirms the subscription made on connecting, and the
+    // client takes packets in order: the confirmation waits behind the alarm being stored.
+    const away = new Away();
+    const first = away.start(storeAlarm);
+    await first.ready;
+    await first.close();
+    await away.publish('JA-GAS-7003', { alarmId: `held-${randomUUID()}`, reading: 315 });
+
+    let received: () => void;
+    const arrived = new Promise<void>((resolve) => (received = resolve));
+    const second = away.start(() => {
+      received();
+      return new Promise<AlarmOutcome>(() => {});
+    });
+    await arrived;
+    await second.close();
+  });
+
   it('while the database is away an alarm is tried for as long as it takes, and the alarms behind it wait their turn', async () => {
+    const away = new Away();
     const stuck = `stuck-${randomUUID()}`;
     const behind = `behind-${randomUUID()}`;
     const calls: string[] = [];
     // More failures than an unforeseen fault is given: the database being away is not given up on.
     let failures = 6;
-    const ingest = startAwayIngest((alarm) => {
+    const ingest = away.start((alarm) => {
       calls.push(alarm.alarmId);
       if (alarm.alarmId === stuck && failures-- > 0) return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
       return storeAlarm(alarm);
     });
     try {
       await ingest.ready;
-      await awayPublish('JA-GAS-7003', { alarmId: stuck, reading: 320 });
-      await awayPublish('JA-GAS-7003', { alarmId: behind, reading: 330 });
-      await receiptOf(behind);
-      expect(await receiptOf(stuck)).toMatchObject({ alarm_id: stuck });
+      await away.publish('JA-GAS-7003', { alarmId: stuck, reading: 320 });
+      await away.publish('JA-GAS-7003', { alarmId: behind, reading: 330 });
+      await away.receiptOf(behind);
+      expect(await away.receiptOf(stuck)).toMatchObject({ alarm_id: stuck });
       expect(calls).toEqual([...Array(7).fill(stuck), behind]);
     } finally {
       await ingest.close();
@@ -179,40 +217,40 @@ describe('alarms over MQTT are not lost while the server is away', () => {
   });
 
   it('an alarm refused for good (an unknown sensor) is tried once and does not hold up the next', async () => {
+    const away = new Away();
     const unknown = `unknown-${randomUUID()}`;
     const next = `next-${randomUUID()}`;
     const calls: string[] = [];
-    const ingest = startAwayIngest((alarm) => {
+    const ingest = away.start((alarm) => {
       calls.push(alarm.alarmId);
       return storeAlarm(alarm);
     });
     try {
       await ingest.ready;
-      await awayPublish('JA-NOT-REGISTERED', { alarmId: unknown });
-      await awayPublish('JA-GAS-7003', { alarmId: next, reading: 340 });
-      await receiptOf(next);
+      await away.publish('JA-NOT-REGISTERED', { alarmId: unknown });
+      await away.publish('JA-GAS-7003', { alarmId: next, reading: 340 });
+      await away.receiptOf(next);
       expect(calls).toEqual([unknown, next]);
     } finally {
       await ingest.close();
     }
   });
-});
 
-describe('an alarm that keeps failing in an unforeseen way', () => {
-  it('is given up after five tries, and the alarms behind it go on', async () => {
+  it('an alarm that keeps failing in an unforeseen way is given up after five tries, and the alarms behind it go on', async () => {
+    const away = new Away();
     const poison = `poison-${randomUUID()}`;
     const after = `after-${randomUUID()}`;
     const calls: string[] = [];
-    const ingest = startAwayIngest((alarm) => {
+    const ingest = away.start((alarm) => {
       calls.push(alarm.alarmId);
       if (alarm.alarmId === poison) return Promise.reject(new TypeError("Cannot read properties of undefined (reading 'lat')"));
       return storeAlarm(alarm);
     });
     try {
       await ingest.ready;
-      await awayPublish('JA-GAS-7003', { alarmId: poison, reading: 350 });
-      await awayPublish('JA-GAS-7003', { alarmId: after, reading: 360 });
-      await receiptOf(after);
+      await away.publish('JA-GAS-7003', { alarmId: poison, reading: 350 });
+      await away.publish('JA-GAS-7003', { alarmId: after, reading: 360 });
+      await away.receiptOf(after);
       expect(calls).toEqual([...Array(5).fill(poison), after]);
     } finally {
       await ingest.close();
