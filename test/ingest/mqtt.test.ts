@@ -116,7 +116,7 @@ class Away {
       return await eventually(async () => {
         const [row] = await server.sql<Array<{ alarm_id: string; outcome: string }>>`select alarm_id, outcome from alarm_receipts where alarm_id = ${alarmId}`;
         return row;
-      }, `the receipt of ${alarmId}`, 20_000);
+      }, `the receipt of ${alarmId}`, 30_000);
     } catch (error) {
       throw new Error(`${(error as Error).message}; the ingest logged:\n${this.logs.join('\n')}`);
     }
