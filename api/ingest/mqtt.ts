@@ -56,8 +56,8 @@ function failureKind(error: unknown): 'again' | 'refused' | 'fault' {
  * log or refused for good. So an alarm published while the server is down, or received and not yet stored when it
  * stopped, is delivered again when it is back; ingestion is idempotent by alarm id, so a repeat changes nothing. An
  * alarm that cannot be stored for now (the database is away) is retried with growing pauses, and the alarms behind
- * it wait at the broker, in order; one that keeps failing in an unforeseen way is given up after a few tries. A message that is not a valid alarm is logged and dropped: there is no one to
- * answer on a topic.
+ * it wait at the broker, in order; one that keeps failing in an unforeseen way is given up after a few tries. A
+ * message that is not a valid alarm is logged and dropped: there is no one to answer on a topic.
  */
 export function startMqttIngest({ url, prefix, clientId, ingest, log, retryFirstMs = RETRY_FIRST_MS }: MqttIngestOptions): MqttIngest {
   const validate = createValidatorCompiler()({ schema: AlarmBody, httpPart: 'body', method: 'POST', url: 'mqtt' }) as unknown as {
