@@ -13,19 +13,23 @@ import { rate } from './harness.ts';
 
 export { callChild, loginChild, REPO_ROOT, startChildServer, type ChildServer } from '../test/support/childServer.ts';
 
+/** Clock ticks per second in /proc (USER_HZ), 100 on every Linux this runs on. */
+const TICKS = 100;
+
+/** A process's command name and CPU time (user + system) so far, in seconds, from the text of /proc/<pid>/stat. */
+function readStat(stat: string): { name: string; cpuSeconds: number } {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS };
+}
+
 /** CPU time (user + system) a process has used so far, in seconds, from /proc. */
 export function processCpuSeconds(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return readStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).cpuSeconds;
   } catch {
     return Number.NaN;
   }
 }
-
-/** Clock ticks per second in /proc (USER_HZ), 100 on every Linux this runs on. */
-const TICKS = 100;
 
 /** Busy CPU seconds of the whole machine, all cores together (user, nice, system, irq, softirq, steal), from /proc/stat. */
 function machineBusySeconds(): number {
@@ -47,10 +51,8 @@ function postgresCpuByPid(): Map<number, number> {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      byPid.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / TICKS);
+      const { name, cpuSeconds } = readStat(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+      if (name === 'postgres') byPid.set(Number(entry), cpuSeconds);
     } catch {
       // gone between the listing and the read
     }
