@@ -7,7 +7,7 @@ import { startProjector, type Projector } from '../projections/runner.ts';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type AppConfig } from './config.ts';
 import { DEMO_PASSWORD, DEMO_USERS, seedDemoCity } from './seed/demoCity.ts';
-import { simulate } from '../scripts/simulation/run.ts';
+import { simulate } from './simulation/run.ts';
 import { installPostgresDriverGuard } from './postgresDriverGuard.ts';
 
 /** A start-up failure already explained in words; main prints it and exits 1. */

@@ -2,7 +2,7 @@
 // A day in Ji'an through the public API: incidents by type and hour, nearest units assigned, units driving.
 import cliProgress from 'cli-progress';
 import { checkKnown, fail, parseArgs, positiveNumber } from './lib/args.ts';
-import { simulate } from './simulation/run.ts';
+import { simulate } from '../api/simulation/run.ts';
 
 const USAGE = `Usage: npm run simulate -- [--url http://127.0.0.1:3000] [--rate 60] [--duration 24h] [--commands N] [--intensity 1] [--start-hour 8] [--seed 7] [--password demo]
   --rate: simulated seconds per real second (60: an hour a minute); --duration: simulated time (s, or with m/h); --commands: stop after N commands.`;

@@ -1,7 +1,7 @@
 // Replays SF calls through the public API's admin import routes, then compares the dashboard with the file.
 import { v5 } from 'uuid';
 import { incidentTypeInfo, type Priority } from '../../domain/catalog.ts';
-import { ApiClient, describe } from '../lib/apiClient.ts';
+import { ApiClient, describe } from '../../api/simulation/apiClient.ts';
 import type { DurationKpi } from '../lib/stats.ts';
 import { kpisFromCalls, type ReplayKpis } from './kpis.ts';
 import { replayPlan } from './plan.ts';

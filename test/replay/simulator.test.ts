@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simulate, type SimulationSummary } from '../../scripts/simulation/run.ts';
+import { simulate, type SimulationSummary } from '../../api/simulation/run.ts';
 import { startTestServer, TEST_PASSWORD, type TestServer } from '../support/server.ts';
 
 const COMMANDS = 300;

@@ -1,4 +1,4 @@
-/** A small HTTP client of the public API for the simulator and the replay (fetch, JSON in and out). */
+/** A small HTTP client of the public API for the simulator (SIMULATE=true) and the SF replay script (fetch, JSON in and out). */
 export interface ApiAnswer<T = any> {
   status: number;
   body: T;

@@ -1,6 +1,6 @@
 // The city simulator: drives a running server through its public API as its dispatchers and field units would.
 import { incidentTypeInfo, UNIT_TYPES, type Agency, type IncidentType } from '../../domain/catalog.ts';
-import { ApiClient, describe, type ApiAnswer } from '../lib/apiClient.ts';
+import { ApiClient, describe, type ApiAnswer } from './apiClient.ts';
 import { distanceKm, heading, INCIDENTS_PER_HOUR, pick, poisson, random, randomPoint, towards, typeWeights, type Point } from './city.ts';
 
 export interface SimulateOptions {
