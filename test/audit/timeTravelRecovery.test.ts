@@ -1,7 +1,7 @@
 // The time-travel read model's projector keeps going after a failure: it starts again from its checkpoint instead of
 // stopping for good (a lost connection or a restarted database must not end time travel until the next deploy).
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ROWS_PER_STATEMENT, TimeTravelProjector } from '../../api/audit/timeTravel.ts';
+import { TimeTravelProjector } from '../../api/audit/timeTravel.ts';
 import { migrate } from '../../eventstore/migrate.ts';
 import { PostgresEventStore } from '../../eventstore/postgres.ts';
 import { openTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -94,26 +94,4 @@ it(`closes every interval at its stream's next start, in a batch or across batch
     await again.stop();
   }
   expect(await brokenIntervals()).toEqual(caughtUp);
-}, 90_000);
-
-it(`builds from scratch in batches larger than one statement, intervals chained across the statements (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})`, async () => {
-  await runMixedWorkload(store, { routine: 40 });
-  await db.sql`delete from time_travel_states`;
-  await db.sql`delete from projection_checkpoints where projection = 'time_travel'`;
-  // Read from the start of the log, the first batch holds more rows than one insert takes, so a batch is written in
-  // several statements, and the unit streams, which run through the whole log, have rows on both sides of a seam.
-  const states = await missing();
-  expect(states).toBeGreaterThan(2 * ROWS_PER_STATEMENT);
-  const projector = new TimeTravelProjector(store, db.sql);
-  await projector.start();
-  try {
-    await waitFor(async () => (await missing()) === 0, 30_000, 'time_travel_states to be built');
-  } finally {
-    await projector.stop();
-  }
-  const built = await brokenIntervals();
-  expect(built.gaps).toBe(0);
-  expect(built.open).toBe(built.streams);
-  const [counts] = await db.sql<{ rows: number }[]>`select count(*)::int as rows from time_travel_states`;
-  expect(counts!.rows).toBe(states);
 }, 90_000);
