@@ -3,6 +3,7 @@ import { auditQueries } from './figures/auditQueries.ts';
 import { commandThroughput } from './figures/commandThroughput.ts';
 import { liveLatency } from './figures/liveLatency.ts';
 import { mapRendering } from './figures/mapRendering.ts';
+import { mqttIngest } from './figures/mqttIngest.ts';
 import { projectionRebuild } from './figures/projectionRebuild.ts';
 import { storeAppend } from './figures/storeAppend.ts';
 import { sfReplay } from './figures/sfReplay.ts';
@@ -11,7 +12,7 @@ import { printTable, writeResults, type Figure, type Row } from './harness.ts';
 
 // Speed and memory are measured here, never asserted in tests: the machine is shared and noisy, so each figure
 // sits beside a ceiling measured in the same run and the ratio is what to compare between runs.
-const figures: Figure[] = [storeAppend, commandThroughput, liveLatency, projectionRebuild, auditQueries, mapRendering, sfReplay];
+const figures: Figure[] = [storeAppend, commandThroughput, liveLatency, projectionRebuild, auditQueries, mapRendering, sfReplay, mqttIngest];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
