@@ -42,18 +42,23 @@ describe.skipIf(!serverUrl)('PostgreSQL goes away under load', () => {
   let token: string;
 
   beforeEach(async () => {
-    db = await openTestDatabase({ kind: 'postgres' });
+    // Each cleanup holds this test's own database, proxy and server: the variables are the next test's by the time
+    // afterAll runs (a closure over them dropped only the last test's database and left the others behind).
+    const thisDb = await openTestDatabase({ kind: 'postgres' });
+    db = thisDb;
     await db.sql.end();
-    cleanups.push(() => db.close());
+    cleanups.push(() => thisDb.close());
     const target = new URL(serverUrl!);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    const thisProxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    proxy = thisProxy;
     await proxy.start();
-    cleanups.push(() => proxy.close());
+    cleanups.push(() => thisProxy.close());
     const viaProxy = new URL(db.url);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
-    server = await startChildServer({ databaseUrl: viaProxy.toString() });
-    cleanups.push(() => server.kill());
+    const thisServer = await startChildServer({ databaseUrl: viaProxy.toString() });
+    server = thisServer;
+    cleanups.push(() => thisServer.kill());
     token = await loginChild(server.baseUrl, 'admin');
   });
 
