@@ -101,6 +101,8 @@ export interface Alongside {
   reads?: () => Promise<unknown>;
   /** Sent with the batch's writes, once the batch is folded and its last seq and position are known. */
   writes?: (result: AppliedBatch) => Promise<unknown>;
+  /** Called in the same turn as the writes are sent, before them: throwing stops the batch before it writes anything. */
+  beforeWrites?: () => void;
 }
 
 /** Statements sent together and awaited in order: one round trip, and a failure still stops at its own step. */
@@ -205,6 +207,7 @@ async function foldAndWrite(
   result.unitsWritten = touched.unit_board.size;
   result.rows = touched;
 
+  alongside?.beforeWrites?.();
   const logWrite = query(tx, INSERT_EVENT_LOG, [JSON.stringify(fresh.map(eventLogRow))]);
   const incidentsWrite =
     touched.incident_board.size > 0 ? query<Array<Record<string, unknown>>>(tx, UPSERT_INCIDENTS_RETURNING, [JSON.stringify([...touched.incident_board.values()])]) : undefined;

@@ -341,8 +341,8 @@ class ProjectorRunner implements Projector {
     // A connection of its own, so BEGIN goes out with the batch's reads and COMMIT with its writes (under load each
     // round trip waits its turn on a busy event loop and a busy database). A batch given up on (no answer) changes
     // nothing here: what this runner believes moves only below, once the batch has answered.
-    const { next, result } = await inTransactionConnection(this.transactions, async (session) => {
-      const conn = session as unknown as Tx;
+    const { next, result } = await inTransactionConnection(this.transactions, async (connection, session) => {
+      const conn = connection as unknown as Tx;
       let open = true;
       try {
         const begin = query(conn, 'begin');
@@ -358,9 +358,12 @@ class ProjectorRunner implements Projector {
             // Read the careful way, the checkpoint row is locked and checked with the reads; remembered, it is checked
             // as it is moved, in the same statement.
             reads: () => Promise.all([begin, asyncCommit, ...(remembered ? [] : [lockCheckpoint(conn, this.name, from)])]),
+            // The writes must go where BEGIN went (see TransactionSession).
+            beforeWrites: () => session.assertUnbroken(),
             writes: async (applied) => {
               next = { position: applied.lastPosition, seq: applied.lastSeq };
               if (fault) await fault({ stage: 'checkpoint' });
+              session.assertUnbroken();
               const writes: Array<Promise<unknown>> = [remembered ? moveCheckpoint(conn, this.name, from, next) : writeCheckpoint(conn, this.name, next)];
               // Inside the transaction: PostgreSQL delivers it at commit, and never for a batch that rolled back.
               if (this.listen && applied.applied > 0) writes.push(query(conn, 'select pg_notify($1, $2)', [FEED_CHANNEL, String(next.seq)]));
@@ -375,7 +378,10 @@ class ProjectorRunner implements Projector {
             },
           },
         });
-        if (!committed) await query(conn, 'commit');
+        if (!committed) {
+          session.assertUnbroken();
+          await query(conn, 'commit');
+        }
         open = false;
         return { next, result };
       } catch (error) {

@@ -10,11 +10,13 @@ import type { Db } from './readModels.ts';
  * connection need not fetch them (a fetch its driver cannot report if the connection dies meanwhile).
  * `applicationName` labels the connection on the server (see READ_MODEL_WRITER).
  */
-export function oneConnectionClient(sql: Db, applicationName?: string): Db {
+export function oneConnectionClient(sql: Db, applicationName?: string, onclose?: () => void): Db {
   const options = sql.options as unknown as postgres.Options<{}>;
   return postgres({
     ...options,
     ...(applicationName !== undefined && { connection: { ...options.connection, application_name: applicationName } }),
+    // Called as the driver takes in that its connection closed, before a statement sent after that opens another.
+    ...(onclose !== undefined && { onclose }),
     onnotice: () => {},
     max: 1,
     idle_timeout: 0,
@@ -31,21 +33,27 @@ export function oneConnectionClient(sql: Db, applicationName?: string): Db {
  */
 export class TransactionConnection {
   private own: Db | undefined;
+  /** How many times a connection of this object's has closed. */
+  private closes = 0;
 
   constructor(private readonly sql: Db) {}
 
   /**
    * `abandonable`: the connection is this object's own and can be dropped if it stops answering. A reserved one (the
    * embedded PGlite, in this process, with no network to lose) must be released, never abandoned mid-transaction.
+   * `lost()`: whether the connection has closed since; see TransactionSession.
    */
-  async acquire(): Promise<{ conn: Db; release: () => void; abandonable: boolean }> {
+  async acquire(): Promise<{ conn: Db; release: () => void; abandonable: boolean; lost: () => boolean }> {
     if ((this.sql.options?.max ?? 10) <= 1) {
       const reserved = await this.sql.reserve();
-      return { conn: reserved as unknown as Db, release: () => reserved.release(), abandonable: false };
+      return { conn: reserved as unknown as Db, release: () => reserved.release(), abandonable: false, lost: () => false };
     }
     // Labelled a read-model writer: its transactions never append, so the log's horizon does not wait for them.
-    this.own ??= oneConnectionClient(this.sql, READ_MODEL_WRITER);
-    return { conn: this.own, release: () => {}, abandonable: true };
+    this.own ??= oneConnectionClient(this.sql, READ_MODEL_WRITER, () => {
+      this.closes += 1;
+    });
+    const closesAtStart = this.closes;
+    return { conn: this.own, release: () => {}, abandonable: true, lost: () => this.closes !== closesAtStart };
   }
 
   async close(): Promise<void> {
@@ -62,6 +70,19 @@ export class TransactionConnection {
   }
 }
 
+/**
+ * A transaction sent in more than one round trip (BEGIN and reads, then writes and COMMIT) must not lose its
+ * connection in between. The one-connection client opens a new connection for a statement sent after the old one
+ * closed, and there the writes would run outside any transaction, each committed on its own, the checkpoint's too
+ * (its check that it has not moved still passes). Then one that failed leaves its events behind the checkpoint for
+ * good. `assertUnbroken()`, called in the same turn of the event loop as the writes are sent, throws if the connection
+ * has closed since the transaction began. Statements sent while the driver has not yet taken in a close go to the old
+ * connection, and fail with it.
+ */
+export interface TransactionSession {
+  assertUnbroken(): void;
+}
+
 /** A transaction that has not answered within this is given up on, and its connection with it. */
 export const TRANSACTION_TIMEOUT_MS = 20_000;
 
@@ -73,13 +94,18 @@ export const TRANSACTION_TIMEOUT_MS = 20_000;
  */
 export async function inTransactionConnection<T>(
   connections: TransactionConnection,
-  work: (conn: Db) => Promise<T>,
+  work: (conn: Db, session: TransactionSession) => Promise<T>,
   timeoutMs = TRANSACTION_TIMEOUT_MS,
 ): Promise<T> {
-  const { conn, release, abandonable } = await connections.acquire();
+  const { conn, release, abandonable, lost } = await connections.acquire();
+  const session: TransactionSession = {
+    assertUnbroken: () => {
+      if (lost()) throw Object.assign(new Error('the connection to the database closed in the middle of a projection batch'), { code: 'CONNECTION_CLOSED' });
+    },
+  };
   if (!abandonable) {
     try {
-      return await work(conn);
+      return await work(conn, session);
     } finally {
       release();
     }
@@ -91,7 +117,7 @@ export async function inTransactionConnection<T>(
       reject(Object.assign(new Error(`the database did not answer a projection batch within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
     }, timeoutMs);
   });
-  const working = work(conn);
+  const working = work(conn, session);
   working.catch(() => {});
   try {
     return await Promise.race([working, timedOut]);

@@ -1,6 +1,6 @@
 // A batch that fails partway must leave nothing behind, and the next runner must pick up exactly there.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { PostgresEventStore } from '../../eventstore/postgres.ts';
+import { READ_MODEL_WRITER, type PostgresEventStore } from '../../eventstore/postgres.ts';
 import { rebuildReadModels } from '../../projections/rebuild.ts';
 import type { FaultPoint } from '../../projections/readModels.ts';
 import { startProjector, type Projector } from '../../projections/runner.ts';
@@ -92,6 +92,39 @@ describe('a projector that crashes mid-batch', () => {
       await expectExactlyOnceAndEqualToRebuild();
     });
   }
+
+  it.runIf(process.env.DATABASE_URL)('writes nothing outside its transaction when its connection is lost between BEGIN and the writes', async () => {
+    // PostgreSQL terminates the batch's backend while it is being folded. The driver opens a new connection for any
+    // statement sent after it took in the close; the batch's writes must not go there, where each would commit on its
+    // own. Seen from another connection while the batch is at its event_log step, its rows must not be there yet.
+    let terminated = false;
+    const visibleAtEventLog: number[] = [];
+    const projector = start({
+      fault: async (point) => {
+        if (point.stage === 'event' && point.index === 0 && !terminated) {
+          terminated = true;
+          const [{ n }] = (await db.sql`
+            select count(*)::int as n from (select pg_terminate_backend(pid) from pg_stat_activity
+              where datname = current_database() and application_name = ${READ_MODEL_WRITER} and pid <> pg_backend_pid()) t`) as unknown as [{ n: number }];
+          expect(n).toBe(1);
+          // Time for the driver to take in the close.
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+        if (point.stage === 'event_log') {
+          const [{ n }] = (await db.sql`select count(*)::int as n from event_log`) as unknown as [{ n: number }];
+          visibleAtEventLog.push(n);
+        }
+      },
+    });
+    await projector.ready;
+    await projector.settle(30_000);
+    expect(terminated).toBe(true);
+    // The first batch (20 events) never got to write; its retry, in a transaction of its own, shows nothing until it
+    // commits, and each later batch shows only the ones before it.
+    expect(visibleAtEventLog[0]).toBe(0);
+    expect(visibleAtEventLog).toEqual(visibleAtEventLog.map((_, i) => i * 20));
+    await expectExactlyOnceAndEqualToRebuild();
+  });
 
   it('recovers by itself from a transient failure, without applying anything twice', async () => {
     let failed = 0;
