@@ -159,28 +159,36 @@ async function replay(
     while (inFlight.length > 0) at = await inFlight.shift()!;
   };
   let next = read(START);
-  for (;;) {
-    signal?.throwIfAborted();
-    const events = await next;
-    const last = events.at(-1);
-    if (!last) break;
-    next = read(last.position);
-    const wanted = rowsToReload(rows, events);
-    if (wanted) {
-      // Rows let go of are read back from the tables, once what was written of them has committed.
-      await drain();
-      await reloadRebuildRows(sql, rows, wanted);
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const events = await next;
+      const last = events.at(-1);
+      if (!last) break;
+      next = read(last.position);
+      const wanted = rowsToReload(rows, events);
+      if (wanted) {
+        // Rows let go of are read back from the tables, once what was written of them has committed.
+        await drain();
+        await reloadRebuildRows(sql, rows, wanted);
+      }
+      const prepared = prepareRebuildBatch(events, seq, rows);
+      seq = prepared.result.lastSeq;
+      if (inFlight.length >= 2) at = await inFlight.shift()!;
+      const writing = write(planned, prepared, inFlight.at(-1));
+      // Awaited in turn or after the loop; until then a failure must not count as unhandled.
+      writing.catch(() => {});
+      inFlight.push(writing);
+      planned = { position: prepared.result.lastPosition, seq: prepared.result.lastSeq };
     }
-    const prepared = prepareRebuildBatch(events, seq, rows);
-    seq = prepared.result.lastSeq;
-    if (inFlight.length >= 2) at = await inFlight.shift()!;
-    const writing = write(planned, prepared, inFlight.at(-1));
-    // Awaited in turn or after the loop; until then a failure must not count as unhandled.
-    writing.catch(() => {});
-    inFlight.push(writing);
-    planned = { position: prepared.result.lastPosition, seq: prepared.result.lastSeq };
+    await drain();
+  } catch (error) {
+    // Stopped or failed: the batches being written end (commit or roll back) before this returns. Left running,
+    // their open transactions held locks on the read models while whoever came next (a projector taking the lead,
+    // rebuilding the deferred indexes) waited on them.
+    await Promise.allSettled(inFlight);
+    throw error;
   }
-  await drain();
   // Part of the rebuild's time: the tables are not done until they have their indexes.
   await restoreReadModelIndexes(sql);
   const seconds = (performance.now() - started) / 1000;

@@ -319,6 +319,12 @@ describe('rebuilding', () => {
     await expect(rebuildReadModels({ store, sql: db.sql, batchSize: 5, signal: stop.signal, onProgress: () => stop.abort(new Error('operator stopped it')) })).rejects.toThrow(
       /operator stopped it/,
     );
+    // Stopped means stopped: none of its batches is still being written (an open transaction would hold locks on the
+    // read models that the next projector's index builds wait on).
+    const [{ open }] = (await db.sql`
+      select count(*)::int as open from pg_stat_activity
+       where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null`) as unknown as [{ open: number }];
+    expect(open).toBe(0);
     const deferred = await db.sql<{ name: string }[]>`select name from rebuild_deferred_indexes order by name`;
     expect(deferred.map((d) => d.name)).toContain('event_log_incident');
     expect((await indexes()).map((i) => i.name)).not.toContain('event_log_incident');
