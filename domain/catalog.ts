@@ -70,6 +70,11 @@ export const UNIT_TYPES = [
 export type UnitType = (typeof UNIT_TYPES)[number]['id'];
 export const UNIT_TYPE_IDS = UNIT_TYPES.map((t) => t.id) as readonly UnitType[];
 
+/** An agency's everyday unit: the first of its types above (a patrol car for police, an engine for fire, …). */
+export function primaryUnitType(agency: Agency): UnitType {
+  return UNIT_TYPES.find((t) => t.agency === agency)!.id;
+}
+
 export const ROLES = ['dispatcher', 'supervisor', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 

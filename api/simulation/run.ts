@@ -1,5 +1,5 @@
 // The city simulator: drives a running server through its public API as its dispatchers and field units would.
-import { incidentTypeInfo, UNIT_TYPES, type Agency, type IncidentType } from '../../domain/catalog.ts';
+import { AGENCIES, incidentTypeInfo, primaryUnitType, UNIT_TYPES, type Agency, type IncidentType } from '../../domain/catalog.ts';
 import { ApiClient, describe, type ApiAnswer } from './apiClient.ts';
 import { distanceKm, heading, INCIDENTS_PER_HOUR, pick, poisson, random, randomPoint, towards, typeWeights, type Point } from './city.ts';
 
@@ -83,14 +83,6 @@ interface SimIncident {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const STARTER_UNITS: Record<Agency, string> = {
-  police: 'patrol_car',
-  traffic: 'traffic_patrol',
-  fire: 'engine',
-  ems: 'ambulance',
-  safety: 'inspection_team',
-  urban: 'enforcement_team',
-};
 
 export async function simulate(options: SimulateOptions): Promise<SimulationSummary> {
   const api = new ApiClient(options.url.replace(/\/$/, ''));
@@ -136,10 +128,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
 
   if (options.ensureUnits !== false) {
     const existing = await listUnits();
-    for (const agency of Object.keys(STARTER_UNITS) as Agency[]) {
+    for (const agency of AGENCIES) {
       if (existing.some((u) => u.agency === agency)) continue;
       for (let i = 1; i <= 3; i++) {
-        await command('register', 'admin', '/api/units', { callSign: `SIM-${agency.toUpperCase()}-${i}`, agency, type: STARTER_UNITS[agency], homeStation: `${agency} simulation station`, position: randomPoint(rand) });
+        await command('register', 'admin', '/api/units', { callSign: `SIM-${agency.toUpperCase()}-${i}`, agency, type: primaryUnitType(agency), homeStation: `${agency} simulation station`, position: randomPoint(rand) });
       }
     }
   }

@@ -1,18 +1,10 @@
 import { expect } from 'vitest';
-import type { Agency } from '../../domain/index.ts';
+import { primaryUnitType, type Agency } from '../../domain/index.ts';
 import type { RecordedEvent } from '../../eventstore/port.ts';
 import type { ApiResponse, TestServer } from '../support/server.ts';
 
 export const JIAN = { lat: 27.1138, lng: 114.9865 };
 
-const UNIT_TYPE_OF: Record<Agency, string> = {
-  police: 'patrol_car',
-  traffic: 'traffic_patrol',
-  fire: 'engine',
-  ems: 'ambulance',
-  safety: 'inspection_team',
-  urban: 'enforcement_team',
-};
 
 let callSigns = 0;
 
@@ -21,7 +13,7 @@ export async function registerUnit(server: TestServer, agency: Agency, callSign 
   const admin = await server.login('admin');
   const response = await server.call('POST', '/api/units', {
     token: admin,
-    body: { callSign, agency, type: UNIT_TYPE_OF[agency], homeStation: `${agency} station 1`, position: JIAN },
+    body: { callSign, agency, type: primaryUnitType(agency), homeStation: `${agency} station 1`, position: JIAN },
   });
   expectStatus(response, 201);
   return response.body.id as string;
