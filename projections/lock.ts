@@ -39,7 +39,7 @@ const held = (key: string, mine: boolean) =>
  * already holds makes it exclusive between connections in both modes. With `yieldTo`, a held lock of that key
  * (a waiting rebuild) also means no.
  */
-export async function tryAdvisoryLock(conn: Db, key: number, yieldTo?: number): Promise<boolean> {
+async function tryAdvisoryLock(conn: Db, key: number, yieldTo?: number): Promise<boolean> {
   const rows = await query<Array<{ acquired: boolean }>>(conn, 
     `select case
        when $4::boolean and ${held('$3', false)} then false
@@ -51,7 +51,7 @@ export async function tryAdvisoryLock(conn: Db, key: number, yieldTo?: number): 
   return rows[0]?.acquired === true;
 }
 
-export async function releaseAdvisoryLock(conn: Db, key: number): Promise<void> {
+async function releaseAdvisoryLock(conn: Db, key: number): Promise<void> {
   await query(conn, 'select pg_advisory_unlock($1::int, $2::int)', [NAMESPACE, key]);
 }
 
@@ -59,7 +59,7 @@ export async function releaseAdvisoryLock(conn: Db, key: number): Promise<void> 
  * The active writer's heartbeat on its lock connection: does this session still hold `key` (postgres.js
  * silently reconnects a dropped connection, and a new session holds nothing), and is anyone holding `waiting`?
  */
-export async function checkAdvisoryLocks(conn: Db, key: number, waiting: number): Promise<{ holding: boolean; waited: boolean }> {
+async function checkAdvisoryLocks(conn: Db, key: number, waiting: number): Promise<{ holding: boolean; waited: boolean }> {
   const rows = await query<Array<{ holding: boolean; waited: boolean }>>(conn, 
     `select ${held('$2', true)} as holding, ${held('$3', false)} as waited`,
     [NAMESPACE, key, waiting],
@@ -67,23 +67,81 @@ export async function checkAdvisoryLocks(conn: Db, key: number, waiting: number)
   return { holding: rows[0]?.holding === true, waited: rows[0]?.waited === true };
 }
 
-/** The connection a session-level lock lives on, for as long as the holder keeps it. */
+/** How long a lock statement may go unanswered before its session is given up as lost. */
+export const LOCK_STATEMENT_TIMEOUT_MS = 10_000;
+
+/** The session a lock lived on is gone (or no longer answers): so is every lock it held. */
+export class LockSessionLostError extends Error {
+  override readonly name = 'LockSessionLostError';
+}
+
+/**
+ * The connection session-level locks live on, for as long as the holder keeps it. A statement that fails or goes
+ * unanswered loses the session for good: its connection is closed (so the server frees its locks, if it still had
+ * them) and nothing more is sent on it. postgres.js never answers a statement sent on a connection between the
+ * connection's error and its close, so a holder that sent its unlock on the connection that had just failed would
+ * wait for ever.
+ */
 export interface LockSession {
-  conn: Db;
-  /** Closes the session (and so frees its locks); safe to call on a session that already failed. */
+  /** Whether a statement of this session failed: its locks are gone, and every further statement refuses at once. */
+  readonly lost: boolean;
+  tryLock(key: number, yieldTo?: number): Promise<boolean>;
+  check(key: number, waiting: number): Promise<{ holding: boolean; waited: boolean }>;
+  /** Gives `key` up. On a lost session there is nothing to give up, and nothing is sent. */
+  unlock(key: number): Promise<void>;
+  /** Closes the session (and so frees its locks); safe to call on a session that was lost. */
   release(): Promise<void>;
 }
 
 /**
  * A client of one connection of its own, so the lock lives and dies with one session. Not `sql.reserve()`:
  * postgres.js hangs a reserved connection whose backend was terminated (its next query never settles and
- * an uncaught TypeError escapes), whereas a one-connection client reconnects to a fresh session, where the
- * holder's heartbeat sees the lock gone. A pool of a single connection is how the embedded PGlite is driven:
- * every client shares PGlite's one backend session anyway, so the lock is taken on the pool itself.
+ * an uncaught TypeError escapes). A pool of a single connection is how the embedded PGlite is driven: every client
+ * shares PGlite's one backend session anyway, so the lock is taken on the pool itself, which is in this process
+ * and cannot be lost, and is never closed here.
  */
-export async function openLockSession(sql: Db): Promise<LockSession> {
+export async function openLockSession(sql: Db, timeoutMs = LOCK_STATEMENT_TIMEOUT_MS): Promise<LockSession> {
   const o = sql.options;
-  if ((o?.max ?? 10) <= 1) return { conn: sql, release: async () => {} };
+  if ((o?.max ?? 10) <= 1) return lockSessionOn(async (work) => work(sql), async () => {});
   const conn = oneConnectionClient(sql);
-  return { conn, release: () => conn.end({ timeout: 2 }).catch(() => {}) };
+  let lost: LockSessionLostError | undefined;
+  const close = (seconds: number) => conn.end({ timeout: seconds }).catch(() => {});
+  const run = async <T>(work: (conn: Db) => Promise<T>): Promise<T> => {
+    if (lost) throw lost;
+    let timer: NodeJS.Timeout | undefined;
+    const unanswered = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the database did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    const working = work(conn);
+    working.catch(() => {});
+    try {
+      return await Promise.race([working, unanswered]);
+    } catch (error) {
+      lost ??= new LockSessionLostError(`lock connection failed: ${error instanceof Error ? error.message : String(error)}`);
+      void close(0);
+      throw lost;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return lockSessionOn(run, () => close(2), () => lost !== undefined);
+}
+
+function lockSessionOn(
+  run: <T>(work: (conn: Db) => Promise<T>) => Promise<T>,
+  release: () => Promise<void>,
+  isLost: () => boolean = () => false,
+): LockSession {
+  return {
+    get lost() {
+      return isLost();
+    },
+    tryLock: (key, yieldTo) => run((c) => tryAdvisoryLock(c, key, yieldTo)),
+    check: (key, waiting) => run((c) => checkAdvisoryLocks(c, key, waiting)),
+    unlock: async (key) => {
+      if (isLost()) return;
+      await run((c) => releaseAdvisoryLock(c, key));
+    },
+    release,
+  };
 }

@@ -1,6 +1,6 @@
 import { START, type EventStore, type RecordedEvent } from '../eventstore/port.ts';
 import { ensureCheckpoint, lockCheckpoint, ORIGIN, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
-import { openLockSession, projectionLocks, releaseAdvisoryLock, tryAdvisoryLock } from './lock.ts';
+import { openLockSession, projectionLocks } from './lock.ts';
 import {
   deferReadModelIndexes,
   prepareRebuildBatch,
@@ -80,13 +80,12 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   const pollMs = options.pollMs ?? 200;
   const locks = projectionLocks(name);
   const session = await openLockSession(sql);
-  const conn = session.conn;
   try {
     // Only one rebuild at a time; the key's mere presence tells the live projector to let go.
-    while (!(await tryAdvisoryLock(conn, locks.rebuild))) await pause(pollMs, signal);
+    while (!(await session.tryLock(locks.rebuild))) await pause(pollMs, signal);
     try {
       let told = false;
-      while (!(await tryAdvisoryLock(conn, locks.writer))) {
+      while (!(await session.tryLock(locks.writer))) {
         if (!told) options.onWaiting?.();
         told = true;
         await pause(pollMs, signal);
@@ -94,10 +93,10 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
       try {
         return await replay(store, sql, name, batchSize, options.rowMemory, onProgress, signal);
       } finally {
-        await releaseAdvisoryLock(conn, locks.writer);
+        await session.unlock(locks.writer);
       }
     } finally {
-      await releaseAdvisoryLock(conn, locks.rebuild);
+      await session.unlock(locks.rebuild);
     }
   } finally {
     await session.release();

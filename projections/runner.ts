@@ -1,7 +1,7 @@
 import type { EventStore, LogPosition, RecordedEvent } from '../eventstore/port.ts';
 import { ensureCheckpoint, isCheckpointMoved, lockCheckpoint, moveCheckpoint, ORIGIN, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
-import { checkAdvisoryLocks, openLockSession, projectionLocks, releaseAdvisoryLock, tryAdvisoryLock, type LockSession } from './lock.ts';
-import { inTransactionConnection, TransactionConnection } from './transactionConnection.ts';
+import { LOCK_STATEMENT_TIMEOUT_MS, openLockSession, projectionLocks, type LockSession } from './lock.ts';
+import { inTransactionConnection, TRANSACTION_TIMEOUT_MS, TransactionConnection } from './transactionConnection.ts';
 import { applyBatch, BoardMemory, query, restoreReadModelIndexes, type CommittedChange, type Db, type FaultHook, type Tx } from './readModels.ts';
 
 /** The PostgreSQL channel on which a committed batch's seq is announced to every process. */
@@ -27,6 +27,10 @@ export interface ProjectorOptions {
   lockRetryMs?: number;
   /** How often the active runner checks its lock connection and whether a rebuild waits for it. */
   heartbeatMs?: number;
+  /** How long a statement on the lock's connection may go unanswered before the lock is taken for lost. */
+  lockTimeoutMs?: number;
+  /** How long a batch's transaction may go unanswered before its connection is given up on. */
+  transactionTimeoutMs?: number;
   /** First pause after a failed batch; doubles up to 30 s while failures repeat. */
   retryDelayMs?: number;
   /** Test hook: throw from it to make a batch fail at a chosen point. */
@@ -102,6 +106,8 @@ class ProjectorRunner implements Projector {
   private readonly lockRetryMs: number;
   private readonly heartbeatMs: number;
   private readonly retryDelayMs: number;
+  private readonly lockTimeoutMs: number;
+  private readonly transactionTimeoutMs: number;
   private readonly fault: FaultHook | undefined;
   private readonly locks: ReturnType<typeof projectionLocks>;
 
@@ -130,6 +136,8 @@ class ProjectorRunner implements Projector {
     this.lockRetryMs = options.lockRetryMs ?? 1000;
     this.heartbeatMs = options.heartbeatMs ?? 1000;
     this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.lockTimeoutMs = options.lockTimeoutMs ?? LOCK_STATEMENT_TIMEOUT_MS;
+    this.transactionTimeoutMs = options.transactionTimeoutMs ?? TRANSACTION_TIMEOUT_MS;
     this.fault = options.fault;
     this.locks = projectionLocks(this.name);
     this.transactions = new TransactionConnection(this.sql);
@@ -204,8 +212,8 @@ class ProjectorRunner implements Projector {
     let failures = 0;
     while (!this.stopped) {
       try {
-        this.lockSession ??= await openLockSession(this.sql);
-        if (!(await tryAdvisoryLock(this.lockSession.conn, this.locks.writer, this.locks.rebuild))) {
+        this.lockSession ??= await openLockSession(this.sql, this.lockTimeoutMs);
+        if (!(await this.lockSession.tryLock(this.locks.writer, this.locks.rebuild))) {
           await this.standby();
           continue;
         }
@@ -303,11 +311,11 @@ class ProjectorRunner implements Projector {
       await sleep(this.heartbeatMs, signal);
       if (signal.aborted || !this.lockSession) break;
       try {
-        const { holding, waited } = await checkAdvisoryLocks(this.lockSession.conn, this.locks.writer, this.locks.rebuild);
+        const { holding, waited } = await this.lockSession.check(this.locks.writer, this.locks.rebuild);
         if (!holding) return { error: new LockLostError('this session no longer holds the projection lock') };
         if (waited) return 'yield';
       } catch (error) {
-        return { error: new LockLostError(`lock connection failed: ${error instanceof Error ? error.message : String(error)}`) };
+        return { error: new LockLostError(error instanceof Error ? error.message : String(error)) };
       }
     }
     return new Promise<Outcome>(() => {});
@@ -385,11 +393,11 @@ class ProjectorRunner implements Projector {
         open = false;
         return { next, result };
       } catch (error) {
-        // Nothing of the batch stays; a connection that cannot even roll back is dropped by the driver.
-        if (open) await query(conn, 'rollback').catch(() => {});
+        // Nothing of the batch stays.
+        if (open) await session.rollbackAfter(error);
         throw error;
       }
-    });
+    }, this.transactionTimeoutMs);
     this.current = next;
     this.memory.remember(result.rows);
     if (result.applied > 0) this.emit({ toSeq: next.seq, events: result.applied, position: next.position, changes: result.changes });
@@ -409,12 +417,13 @@ class ProjectorRunner implements Projector {
   private async unlock(): Promise<void> {
     if (!this.lockSession) return;
     try {
-      await releaseAdvisoryLock(this.lockSession.conn, this.locks.writer);
+      // A lost session sends nothing: it holds no lock any more, and its connection would not answer.
+      await this.lockSession.unlock(this.locks.writer);
     } catch (error) {
       // A connection that cannot run the unlock has lost its session, and the lock with it.
       this.log.warn({ err: error, projection: this.name }, 'releasing the projection lock failed');
-      await this.dropLockConnection();
     }
+    if (this.lockSession.lost) await this.dropLockConnection();
   }
 
   private async dropLockConnection(): Promise<void> {

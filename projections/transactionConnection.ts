@@ -81,6 +81,21 @@ export class TransactionConnection {
  */
 export interface TransactionSession {
   assertUnbroken(): void;
+  /**
+   * Ends a transaction that failed with `error`: ROLLBACK on a connection that still works. One that failed is
+   * dropped instead, and the server rolls back what it had: postgres.js never answers a statement sent on a connection
+   * between its error and its close, and the ROLLBACK would wait out the whole timeout.
+   */
+  rollbackAfter(error: unknown): Promise<void>;
+}
+
+const CONNECTION_FAILURES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED']);
+
+/** Whether `error` says the connection itself failed (not a statement on it): a driver or socket code, or SQLSTATE 08xxx or 57P0x. */
+export function isConnectionFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return CONNECTION_FAILURES.has(code) || code.startsWith('08') || /^57P0[1-3]$/.test(code);
 }
 
 /** A transaction that has not answered within this is given up on, and its connection with it. */
@@ -101,6 +116,10 @@ export async function inTransactionConnection<T>(
   const session: TransactionSession = {
     assertUnbroken: () => {
       if (lost()) throw Object.assign(new Error('the connection to the database closed in the middle of a projection batch'), { code: 'CONNECTION_CLOSED' });
+    },
+    rollbackAfter: async (error) => {
+      if (abandonable && isConnectionFailure(error)) return connections.discard();
+      await conn.unsafe('rollback').catch(() => {});
     },
   };
   if (!abandonable) {

@@ -211,8 +211,7 @@ export class TimeTravelProjector {
     // One round trip: the statements go out together on a connection of our own, COMMIT behind them (a statement
     // that fails aborts the transaction, and PostgreSQL answers that COMMIT with a rollback). Derived data, like the
     // read models: its commit does not wait for the disk.
-    await inTransactionConnection(this.transactions, async (conn) => {
-      let open = true;
+    await inTransactionConnection(this.transactions, async (conn, session) => {
       try {
         const send = (text: string, params: unknown[] = []) => conn.unsafe(text, params as never[], { prepare: true }).execute();
         const statements = [
@@ -269,9 +268,9 @@ export class TimeTravelProjector {
         statements.push(send('commit'));
         for (const statement of statements) statement.catch(() => {});
         for (const statement of statements) await statement;
-        open = false;
-      } finally {
-        if (open) await conn.unsafe('rollback').catch(() => {});
+      } catch (error) {
+        await session.rollbackAfter(error);
+        throw error;
       }
     });
     this.failures = 0;

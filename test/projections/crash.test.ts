@@ -4,6 +4,7 @@ import { READ_MODEL_WRITER, type PostgresEventStore } from '../../eventstore/pos
 import { rebuildReadModels } from '../../projections/rebuild.ts';
 import type { FaultPoint } from '../../projections/readModels.ts';
 import { startProjector, type Projector } from '../../projections/runner.ts';
+import { poolWithBreakableSockets } from '../support/breakableSockets.ts';
 import { openTestDatabase, type TestDatabase } from '../support/db.ts';
 import { dumpReadModels, eventLogOrder, readWholeLog, storeOn, waitFor } from './support.ts';
 import { runMixedWorkload } from './workload.ts';
@@ -124,6 +125,32 @@ describe('a projector that crashes mid-batch', () => {
     expect(visibleAtEventLog[0]).toBe(0);
     expect(visibleAtEventLog).toEqual(visibleAtEventLog.map((_, i) => i * 20));
     await expectExactlyOnceAndEqualToRebuild();
+  });
+
+  it.runIf(process.env.DATABASE_URL).each([
+    // A failed connection is known at once: the batch must not wait for the transaction timeout (a minute here).
+    { how: 'reset' as const, what: 'fails', timeoutMs: 60_000 },
+    // A silent one is known only by that timeout (2 s here).
+    { how: 'silence' as const, what: 'stops answering', timeoutMs: 2_000 },
+  ])('carries on promptly when its batch connection $what mid-batch', async ({ how, timeoutMs }) => {
+    // The driver never answers a statement sent on a connection between its error and its close, so a batch that
+    // rolled back on the connection that had just failed would wait out the whole transaction timeout before its
+    // retry.
+    const breakable = poolWithBreakableSockets(db);
+    try {
+      const projector = start({ sql: breakable.sql, transactionTimeoutMs: timeoutMs });
+      await projector.ready;
+      await projector.settle(30_000);
+      const [writer] = await db.sql<Array<{ port: number }>>`
+        select client_port as port from pg_stat_activity where datname = current_database() and application_name = ${READ_MODEL_WRITER}`;
+      breakable.breakOnNextWrite(writer!.port, how); // the next batch's BEGIN and reads
+      await runMixedWorkload(store, { routine: 1 });
+      await projector.settle(10_000);
+      await expectExactlyOnceAndEqualToRebuild();
+    } finally {
+      await Promise.all(running.splice(0).map((p) => p.stop()));
+      await breakable.sql.end({ timeout: 1 });
+    }
   });
 
   it('recovers by itself from a transient failure, without applying anything twice', async () => {

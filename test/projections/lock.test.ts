@@ -7,6 +7,7 @@ import type { PostgresEventStore } from '../../eventstore/postgres.ts';
 import { projectionLocks } from '../../projections/lock.ts';
 import { rebuildReadModels } from '../../projections/rebuild.ts';
 import { startProjector, type CommittedBatch, type Projector } from '../../projections/runner.ts';
+import { poolWithBreakableSockets } from '../support/breakableSockets.ts';
 import { openTestDatabase, type TestDatabase } from '../support/db.ts';
 import { dumpReadModels, eventLogOrder, readWholeLog, secondPool, storeOn, waitFor } from './support.ts';
 import { Workload } from './workload.ts';
@@ -24,8 +25,16 @@ function anotherProcess() {
   return proc;
 }
 
-function start(proc: { sql: postgres.Sql; store: PostgresEventStore }, commits: CommittedBatch[]): Projector {
-  const projector = startProjector({ store: proc.store, sql: proc.sql, batchSize: 10, lockRetryMs: 50, heartbeatMs: 50, retryDelayMs: 20 });
+/** Another process whose connections the test can break (see poolWithBreakableSockets). */
+function processWithBreakableSockets() {
+  const { sql, breakOnNextWrite } = poolWithBreakableSockets(db);
+  const proc = { sql, store: storeOn(db, sql) };
+  processes.push(proc);
+  return { proc, breakOnNextWrite };
+}
+
+function start(proc: { sql: postgres.Sql; store: PostgresEventStore }, commits: CommittedBatch[], options: { lockTimeoutMs?: number } = {}): Projector {
+  const projector = startProjector({ store: proc.store, sql: proc.sql, batchSize: 10, lockRetryMs: 50, heartbeatMs: 50, retryDelayMs: 20, ...options });
   projector.onCommitted((info) => commits.push(info));
   running.push(projector);
   return projector;
@@ -157,6 +166,46 @@ describe('two projectors on one database', () => {
     );
     const active = a.role() === 'active' ? a : b;
     await active.settle(30_000);
+    await expectExactlyOnceAndEqualToRebuild();
+  });
+
+  it.skipIf(!process.env.DATABASE_URL).each([
+    { how: 'reset' as const, what: 'fails mid-statement' },
+    { how: 'silence' as const, what: 'stops answering' },
+  ])('when the lock connection $what, the holder steps down and stops promptly (PostgreSQL)', async ({ how }) => {
+    // postgres.js leaves a statement sent on a connection between its error and its close unanswered for good, so a
+    // holder that gave up its lock on the connection that just failed would never finish stepping down. A connection
+    // that goes silent is given up after the lock's statement timeout (here 1 s).
+    const breakable = processWithBreakableSockets();
+    const a = start(breakable.proc, [], { lockTimeoutMs: 1000 });
+    await a.ready;
+    expect(a.role()).toBe('active');
+    const b = start(anotherProcess(), []);
+    await b.ready;
+    await someTraffic('first', 1);
+    await a.settle(30_000);
+
+    const key = projectionLocks('read-models').writer;
+    const holders = () => db.sql<Array<{ pid: number; port: number }>>`
+      select a.pid, a.client_port as port from pg_locks l join pg_stat_activity a on a.pid = l.pid
+      where l.locktype = 'advisory' and l.objid::bigint = ${key} and l.objsubid = 2 and l.granted
+        and l.database = (select oid from pg_database where datname = current_database())`;
+    const [holder] = await holders();
+    breakable.breakOnNextWrite(holder!.port, how); // the holder's next heartbeat
+
+    // The broken session is given up and the lock taken again, by either projector, on another session.
+    await waitFor(
+      async () => {
+        const now = await holders();
+        return now.length === 1 && now[0]!.pid !== holder!.pid && [a, b].filter((p) => p.role() === 'active').length === 1;
+      },
+      10_000,
+      'one projector to hold the lock again on a new session',
+    );
+    const active = a.role() === 'active' ? a : b;
+    await someTraffic('second', 2);
+    await active.settle(30_000);
+    await a.stop();
     await expectExactlyOnceAndEqualToRebuild();
   });
 });
