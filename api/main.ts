@@ -8,7 +8,6 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type AppConfig } from './config.ts';
 import { DEMO_PASSWORD, DEMO_USERS, seedDemoCity } from './seed/demoCity.ts';
 import { simulate } from './simulation/run.ts';
-import { installPostgresDriverGuard } from './postgresDriverGuard.ts';
 
 /** A start-up failure already explained in words; main prints it and exits 1. */
 class StartupError extends Error {
@@ -113,7 +112,6 @@ async function start(running: Running): Promise<void> {
     throw error;
   }
   const log = pino({ level: config.logLevel });
-  installPostgresDriverGuard((what) => log.warn(`postgres.js: ${what} (see api/postgresDriverGuard.ts)`));
 
   await ensurePortFree(config.host, config.port);
 

@@ -12,6 +12,7 @@ import type { TestDatabase } from './db.ts';
 export function poolWithBreakableSockets(db: TestDatabase, options: postgres.Options<{}> = {}) {
   const url = new URL(db.url);
   const sockets = new Set<net.Socket>();
+  let breakNext: { how: 'reset' | 'silence'; afterWrites: number } | undefined;
   const sql = postgres(db.url, {
     onnotice: () => {},
     ...options,
@@ -21,6 +22,11 @@ export function poolWithBreakableSockets(db: TestDatabase, options: postgres.Opt
         const socket = net.connect(Number(url.port || 5432), url.hostname);
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
+        if (breakNext) {
+          const { how, afterWrites } = breakNext;
+          breakNext = undefined;
+          breakAfter(socket, how, afterWrites);
+        }
         return socket;
       },
     },
@@ -28,14 +34,24 @@ export function poolWithBreakableSockets(db: TestDatabase, options: postgres.Opt
   const breakOnNextWrite = (localPort: number, how: 'reset' | 'silence') => {
     const socket = [...sockets].find((s) => s.localPort === localPort);
     if (!socket) throw new Error(`no socket of this pool on local port ${localPort}`);
-    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-    socket.write = ((...args: unknown[]) => {
-      socket.write = write as typeof socket.write;
-      const sent = write(...args);
-      if (how === 'silence') socket.pause();
-      else process.nextTick(() => socket.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })));
-      return sent;
-    }) as typeof socket.write;
+    breakAfter(socket, how, 1);
   };
-  return { sql, breakOnNextWrite };
+  /** The next connection the pool opens breaks right after its `afterWrites`-th write (the first is its start-up). */
+  const breakNextConnection = (how: 'reset' | 'silence', afterWrites: number) => {
+    breakNext = { how, afterWrites };
+  };
+  return { sql, breakOnNextWrite, breakNextConnection };
+}
+
+function breakAfter(socket: net.Socket, how: 'reset' | 'silence', writes: number): void {
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  let left = writes;
+  socket.write = ((...args: unknown[]) => {
+    const sent = write(...args);
+    if (--left > 0) return sent;
+    socket.write = write as typeof socket.write;
+    if (how === 'silence') socket.pause();
+    else process.nextTick(() => socket.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })));
+    return sent;
+  }) as typeof socket.write;
 }
