@@ -1,6 +1,7 @@
 // The connections projectors send whole transactions on, as one pipeline of statements, and the one-connection
 // clients that lock sessions and those transactions live on.
 import postgres from 'postgres';
+import { isDatabaseUnreachable } from '../eventstore/connectionFailure.ts';
 import { READ_MODEL_WRITER } from '../eventstore/postgres.ts';
 import type { Db } from './readModels.ts';
 
@@ -83,19 +84,11 @@ export interface TransactionSession {
   assertUnbroken(): void;
   /**
    * Ends a transaction that failed with `error`: ROLLBACK on a connection that still works. One that failed is
-   * dropped instead, and the server rolls back what it had: postgres.js never answers a statement sent on a connection
-   * between its error and its close, and the ROLLBACK would wait out the whole timeout.
+   * dropped instead, and the server rolls back what it had. The published postgres.js 3.4.9 never answered a
+   * statement sent on a connection between its error and its close, so a ROLLBACK there waited out the whole timeout;
+   * patches/ mends the driver, and nothing here relies on that.
    */
   rollbackAfter(error: unknown): Promise<void>;
-}
-
-const CONNECTION_FAILURES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED']);
-
-/** Whether `error` says the connection itself failed (not a statement on it): a driver or socket code, or SQLSTATE 08xxx or 57P0x. */
-export function isConnectionFailure(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return false;
-  return CONNECTION_FAILURES.has(code) || code.startsWith('08') || /^57P0[1-3]$/.test(code);
 }
 
 /** A transaction that has not answered within this is given up on, and its connection with it. */
@@ -118,7 +111,7 @@ export async function inTransactionConnection<T>(
       if (lost()) throw Object.assign(new Error('the connection to the database closed in the middle of a projection batch'), { code: 'CONNECTION_CLOSED' });
     },
     rollbackAfter: async (error) => {
-      if (abandonable && isConnectionFailure(error)) return connections.discard();
+      if (abandonable && isDatabaseUnreachable(error)) return connections.discard();
       await conn.unsafe('rollback').catch(() => {});
     },
   };

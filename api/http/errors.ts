@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type DomainErrorCode } from '../../domain/errors.ts';
+import { isDatabaseUnreachable } from '../../eventstore/connectionFailure.ts';
 import { ConcurrencyError, DuplicateEventError } from '../../eventstore/port.ts';
 import { ContendedError, StaleRevisionError } from '../commands/errors.ts';
 import { HttpProblem, problemBody, sendProblem, type ProblemBody } from './problem.ts';
@@ -7,36 +8,6 @@ import { describeValidationError, type SchemaError } from './validationMessages.
 
 /** Seconds a client should wait before retrying when the database is unreachable. */
 const DATABASE_RETRY_AFTER = '5';
-
-// postgres.js reports a lost or refused connection with these codes (on the error or, wrapped, on its cause);
-// 57P0x/08xxx are PostgreSQL's own "the server went away / will not take connections now".
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  'CONNECT_TIMEOUT',
-  '57P01',
-  '57P02',
-  '57P03',
-  '53300',
-]);
-
-export function isDatabaseUnreachable(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) return true;
-    if (e instanceof AggregateError && e.errors.some(isDatabaseUnreachable)) return true;
-  }
-  return false;
-}
 
 const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; slug: string; title: string }> = {
   invalid_state: { status: 409, slug: 'invalid-state', title: 'Not allowed in the current state' },
