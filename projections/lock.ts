@@ -87,7 +87,10 @@ export interface LockSession {
   readonly lost: boolean;
   tryLock(key: number, yieldTo?: number): Promise<boolean>;
   check(key: number, waiting: number): Promise<{ holding: boolean; waited: boolean }>;
-  /** Gives `key` up. On a lost session there is nothing to give up, and nothing is sent. */
+  /**
+   * Gives `key` up. Never fails: on a lost session there is nothing to give up, and nothing is sent; an unlock that
+   * fails loses the session, and its closing frees the lock.
+   */
   unlock(key: number): Promise<void>;
   /** Closes the session (and so frees its locks); safe to call on a session that was lost. */
   release(): Promise<void>;
@@ -140,7 +143,7 @@ function lockSessionOn(
     check: (key, waiting) => run((c) => checkAdvisoryLocks(c, key, waiting)),
     unlock: async (key) => {
       if (isLost()) return;
-      await run((c) => releaseAdvisoryLock(c, key));
+      await run((c) => releaseAdvisoryLock(c, key)).catch(() => {});
     },
     release,
   };

@@ -1,6 +1,6 @@
 import { START, type EventStore, type RecordedEvent } from '../eventstore/port.ts';
 import { ensureCheckpoint, lockCheckpoint, ORIGIN, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
-import { openLockSession, projectionLocks } from './lock.ts';
+import { openLockSession, projectionLocks, type LockSession } from './lock.ts';
 import {
   deferReadModelIndexes,
   prepareRebuildBatch,
@@ -37,7 +37,14 @@ export interface RebuildOptions {
   onWaiting?: () => void;
   /** How often to try for the lock while waiting. */
   pollMs?: number;
+  /** How often the rebuild checks, while it writes, that its session still holds the lock (default 1 s). */
+  heartbeatMs?: number;
   signal?: AbortSignal;
+}
+
+/** The rebuild's lock session ended while it was writing: another projector may write now, so it stopped. */
+export class RebuildLockLostError extends Error {
+  override readonly name = 'RebuildLockLostError';
 }
 
 export interface RebuildResult {
@@ -90,9 +97,16 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
         told = true;
         await pause(pollMs, signal);
       }
+      // The lock lives as long as its session. If the session ends (the connection is cut, the backend terminated),
+      // the live projector may take the lock and write: the rebuild stops at its next batch. Whatever it committed
+      // is a consistent prefix that the projector carries on from.
+      const held = new AbortController();
+      const watching = watchLock(session, locks.writer, options.heartbeatMs ?? 1000, held);
       try {
-        return await replay(store, sql, name, batchSize, options.rowMemory, onProgress, signal);
+        return await replay(store, sql, name, batchSize, options.rowMemory, onProgress, signal ? AbortSignal.any([signal, held.signal]) : held.signal);
       } finally {
+        held.abort();
+        await watching;
         await session.unlock(locks.writer);
       }
     } finally {
@@ -100,6 +114,23 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     }
   } finally {
     await session.release();
+  }
+}
+
+/** Until `held` is aborted, checks every `everyMs` that `session` still holds `key`; aborts `held` with why not. */
+async function watchLock(session: LockSession, key: number, everyMs: number, held: AbortController): Promise<void> {
+  while (!held.signal.aborted) {
+    await pause(everyMs, held.signal).catch(() => {});
+    if (held.signal.aborted) return;
+    let why: string | undefined;
+    try {
+      if (!(await session.check(key, key)).holding) why = 'its database session no longer holds the lock';
+    } catch (error) {
+      why = error instanceof Error ? error.message : String(error);
+    }
+    if (why !== undefined && !held.signal.aborted) {
+      held.abort(new RebuildLockLostError(`the rebuild lost its lock on the read models (${why}) and stopped; what it committed stays, and the live projector carries on from there`));
+    }
   }
 }
 

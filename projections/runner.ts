@@ -416,14 +416,12 @@ class ProjectorRunner implements Projector {
 
   private async unlock(): Promise<void> {
     if (!this.lockSession) return;
-    try {
-      // A lost session sends nothing: it holds no lock any more, and its connection would not answer.
-      await this.lockSession.unlock(this.locks.writer);
-    } catch (error) {
-      // A connection that cannot run the unlock has lost its session, and the lock with it.
-      this.log.warn({ err: error, projection: this.name }, 'releasing the projection lock failed');
+    // A lost session sends nothing: it holds no lock any more, and its connection would not answer.
+    await this.lockSession.unlock(this.locks.writer);
+    if (this.lockSession.lost) {
+      this.log.warn({ projection: this.name }, 'the projection lock was lost with its connection');
+      await this.dropLockConnection();
     }
-    if (this.lockSession.lost) await this.dropLockConnection();
   }
 
   private async dropLockConnection(): Promise<void> {

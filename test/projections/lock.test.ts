@@ -208,4 +208,42 @@ describe('two projectors on one database', () => {
     await a.stop();
     await expectExactlyOnceAndEqualToRebuild();
   });
+
+  it.skipIf(!process.env.DATABASE_URL)('a rebuild whose lock connection fails stops writing, and the live projector carries on (PostgreSQL)', async () => {
+    const live = start(anotherProcess(), []);
+    await live.ready;
+    await someTraffic('before', 10);
+    await live.settle(30_000);
+
+    // The rebuild writes one event a transaction, so it is still writing when its lock connection fails after the first.
+    const breakable = processWithBreakableSockets();
+    const rebuildKey = projectionLocks('read-models').rebuild;
+    let broken: Promise<void> | undefined;
+    const rebuilding = rebuildReadModels({
+      store: breakable.proc.store,
+      sql: breakable.proc.sql,
+      batchSize: 1,
+      pollMs: 20,
+      heartbeatMs: 5,
+      onProgress: () => {
+        broken ??= (async () => {
+          const [session] = await db.sql<Array<{ port: number }>>`
+            select a.client_port as port from pg_locks l join pg_stat_activity a on a.pid = l.pid
+            where l.locktype = 'advisory' and l.objid::bigint = ${rebuildKey} and l.objsubid = 2 and l.granted
+              and l.database = (select oid from pg_database where datname = current_database())`;
+          breakable.breakOnNextWrite(session!.port, 'reset'); // its next heartbeat
+        })();
+      },
+    });
+    await expect(rebuilding).rejects.toMatchObject({ name: 'RebuildLockLostError', message: expect.stringMatching(/lost its lock/) });
+    await broken;
+    const [{ n }] = (await db.sql`select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and state like 'idle in transaction%'`) as unknown as [{ n: number }];
+    expect(n).toBe(0);
+
+    await waitFor(() => live.role() === 'active', 10_000, 'the live projector to take the lock back');
+    await someTraffic('after', 2);
+    await live.settle(30_000);
+    await expectExactlyOnceAndEqualToRebuild();
+  });
 });
