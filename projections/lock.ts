@@ -1,5 +1,5 @@
 import { query, type Db } from './readModels.ts';
-import { oneConnectionClient } from './transactionConnection.ts';
+import { answeredWithin, oneConnectionClient } from './transactionConnection.ts';
 
 // Advisory locks are one keyspace per database; ours use the two-int form with this first half,
 // so they cannot collide with single-bigint locks other code may take.
@@ -111,20 +111,12 @@ export async function openLockSession(sql: Db, timeoutMs = LOCK_STATEMENT_TIMEOU
   const close = (seconds: number) => conn.end({ timeout: seconds }).catch(() => {});
   const run = async <T>(work: (conn: Db) => Promise<T>): Promise<T> => {
     if (lost) throw lost;
-    let timer: NodeJS.Timeout | undefined;
-    const unanswered = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the database did not answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    const working = work(conn);
-    working.catch(() => {});
     try {
-      return await Promise.race([working, unanswered]);
+      return await answeredWithin(work(conn), timeoutMs, () => new Error(`the database did not answer within ${timeoutMs} ms`));
     } catch (error) {
       lost ??= new LockSessionLostError(`lock connection failed: ${error instanceof Error ? error.message : String(error)}`);
       void close(0);
       throw lost;
-    } finally {
-      clearTimeout(timer);
     }
   };
   return lockSessionOn(run, () => close(2), () => lost !== undefined);

@@ -122,19 +122,29 @@ export async function inTransactionConnection<T>(
       release();
     }
   }
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      connections.discard();
-      reject(Object.assign(new Error(`the database did not answer a projection batch within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-    }, timeoutMs);
-  });
-  const working = work(conn, session);
-  working.catch(() => {});
   try {
-    return await Promise.race([working, timedOut]);
+    return await answeredWithin(work(conn, session), timeoutMs, () => {
+      connections.discard();
+      return Object.assign(new Error(`the database did not answer a projection batch within ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
+    });
+  } finally {
+    release();
+  }
+}
+
+/**
+ * `work`'s outcome, or the error `unanswered()` makes once `ms` have passed without one (a statement on a connection
+ * cut without a reset may never be answered). `work` is left to settle on its own, its failure unobserved.
+ */
+export async function answeredWithin<T>(work: Promise<T>, ms: number, unanswered: () => Error): Promise<T> {
+  work.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(unanswered()), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
   } finally {
     clearTimeout(timer);
-    release();
   }
 }
