@@ -248,3 +248,71 @@ export async function handleCommand<S, C, E extends AnyEvent>(
     }
   }
 }
+
+/**
+ * Several commands to one stream, decided one after another on the state each leaves, and appended together at the
+ * loaded revision: one write for all of them (an alarm storm's notes on its incident). Each keeps its own command
+ * id and event ids, so a retry of any of them writes nothing again. A conflict reloads and decides them all again;
+ * a refusal is thrown as `handleCommand` throws it (checked on a fresh load first), and nothing is written.
+ */
+export async function handleCommandsTogether<S, C, E extends AnyEvent>(
+  store: EventStore,
+  aggregate: Aggregate<S, C, E>,
+  id: string,
+  commands: Array<{ command: C; meta: CommandMeta }>,
+  maxAttempts = 8,
+): Promise<{ state: S; revision: bigint; written: boolean[] }> {
+  const streamId = aggregate.stream(id);
+  let loaded = await loadCached(store, aggregate, id);
+  for (let attempt = 1; ; attempt++) {
+    const toAppend: Parameters<EventStore['append']>[1] = [];
+    const written: boolean[] = [];
+    /** Each written command's id, and how many events it adds. */
+    const applied: Array<{ commandId: string; count: number }> = [];
+    let state = loaded.state;
+    try {
+      for (const { command, meta } of commands) {
+        if (loaded.revisionOf(meta.commandId) !== undefined || applied.some((a) => a.commandId === meta.commandId)) {
+          written.push(false);
+          continue;
+        }
+        const events = aggregate.decider.decide(command, state);
+        events.forEach((event, index) =>
+          toAppend.push({
+            id: eventIdFor(meta.commandId, streamId, index),
+            type: event.type,
+            data: event.data,
+            metadata: eventMeta(meta, event.type, id) as unknown as Record<string, unknown>,
+          }),
+        );
+        for (const event of events) state = aggregate.decider.evolve(state, event);
+        written.push(events.length > 0);
+        if (events.length > 0) applied.push({ commandId: meta.commandId, count: events.length });
+      }
+    } catch (error) {
+      if (loaded.fresh) throw error;
+      loaded = await load(store, aggregate, id);
+      attempt -= 1;
+      continue;
+    }
+    if (toAppend.length === 0) return { state, revision: loaded.revision, written };
+    try {
+      const result = await store.append(streamId, toAppend, loaded.revision < 0n ? 'no_stream' : loaded.revision);
+      const fold = foldOf.get(loaded);
+      if (result.written && fold) {
+        let revision = loaded.revision;
+        for (const { commandId, count } of applied) {
+          revision += BigInt(count);
+          fold.commands.set(commandId, revision);
+        }
+        stateCacheOf(store).set(streamId, { state, revision: result.nextRevision, lastEventId: toAppend.at(-1)!.id.toLowerCase(), commands: fold.commands });
+      }
+      return { state, revision: result.nextRevision, written: result.written ? written : written.map(() => false) };
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+      if (attempt >= maxAttempts) throw new ContendedError(streamId, attempt);
+      if (loaded.fresh) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      loaded = await load(store, aggregate, id);
+    }
+  }
+}

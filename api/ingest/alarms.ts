@@ -3,7 +3,7 @@ import { nameBasedId } from '../../eventstore/eventIds.ts';
 import { incidentTypeInfo, incidentView, type CommandMeta, type Priority } from '../../domain/index.ts';
 import { DuplicateEventError, type EventStore } from '../../eventstore/port.ts';
 import { incidents } from '../commands/aggregates.ts';
-import { handleCommand, load } from '../commands/commandHandler.ts';
+import { handleCommand, handleCommandsTogether, load } from '../commands/commandHandler.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { findSensor, nextEpisode, SENSOR_KIND_NAMES, type Sensor } from './sensors.ts';
 
@@ -89,85 +89,135 @@ function serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
  * An alarm opens an incident for its sensor (source = sensor) or, while that sensor's incident is still open,
  * is attached to it as a note. Idempotent on the alarm id; a storm from one sensor opens one incident.
  */
-export function ingestAlarm(deps: IngestDeps, alarm: Alarm, context: IngestContext): Promise<AlarmOutcome> {
-  return serialised(alarm.sensorId, () => ingestOne(deps, alarm, context));
+export async function ingestAlarm(deps: IngestDeps, alarm: Alarm, context: IngestContext): Promise<AlarmOutcome> {
+  const [result] = await ingestAlarms(deps, [alarm], context);
+  if (result instanceof Error) throw result;
+  return result!;
 }
 
-async function ingestOne({ store, sql }: IngestDeps, alarm: Alarm, context: IngestContext): Promise<AlarmOutcome> {
-  const [seen] = await sql<{ incident_id: string; outcome: 'opened' | 'attached'; sensor_id: string }[]>`
-    select incident_id, outcome, sensor_id from alarm_receipts where alarm_id = ${alarm.alarmId}`;
-  if (seen) {
-    if (seen.sensor_id !== alarm.sensorId) {
-      throw new HttpProblem(409, 'alarm-id-reused', 'Conflict', `Alarm id "${alarm.alarmId}" was already used by sensor "${seen.sensor_id}"; every alarm needs its own id.`, {
-        alarmId: alarm.alarmId,
-      });
-    }
-    return { alarmId: alarm.alarmId, sensorId: alarm.sensorId, incidentId: seen.incident_id, outcome: seen.outcome, duplicate: true };
-  }
+/**
+ * Alarms of one sensor, in the order they came, as `ingestAlarm` takes each, with one write for all the notes they
+ * attach: a storm costs a few statements per batch instead of per alarm. Each alarm's answer is in its place: its
+ * outcome, or the refusal of that alarm alone (an alarm id another sensor used). What fails the whole batch (the
+ * database away, a contended incident, an unknown sensor) is thrown, and nothing of it is recorded as received.
+ */
+export function ingestAlarms(deps: IngestDeps, alarms: Alarm[], context: IngestContext): Promise<Array<AlarmOutcome | HttpProblem>> {
+  const sensorId = alarms[0]?.sensorId;
+  if (sensorId === undefined) return Promise.resolve([]);
+  if (alarms.some((a) => a.sensorId !== sensorId)) return Promise.reject(new Error('ingestAlarms takes the alarms of one sensor'));
+  return serialised(sensorId, () => ingestBatch(deps, sensorId, alarms, context));
+}
 
-  let sensor = await findSensor(sql, alarm.sensorId);
-  if (!sensor) throw unknownSensor(alarm.sensorId);
-  if (context.source !== undefined && sensor.source !== null && sensor.source !== context.source) {
-    throw new HttpProblem(403, 'wrong-source', 'Forbidden', `Sensor "${sensor.id}" reports through source "${sensor.source}", not "${context.source}".`, { sensorId: sensor.id });
-  }
-  const info = incidentTypeInfo(sensor.incidentType);
-  const meta = (id: string, incidentId: string): CommandMeta => ({
-    commandId: id,
-    actor: `sensor:${sensor!.id}`,
-    // Sensors act for the centre as an automatic call-taker: a dispatcher of the first agency the incident needs.
-    role: 'dispatcher',
-    agency: info?.agencies[0] ?? 'police',
-    occurredAt: new Date().toISOString(),
-    correlationId: incidentId,
-    reason: `alarm ${alarm.alarmId} via ${context.channel}${context.source ? ` (${context.source})` : ''}`,
-    ...(context.requestId !== undefined && { requestId: context.requestId }),
-    ...(context.clientAddress !== undefined && { clientAddress: context.clientAddress }),
+async function ingestBatch({ store, sql }: IngestDeps, sensorId: string, alarms: Alarm[], context: IngestContext): Promise<Array<AlarmOutcome | HttpProblem>> {
+  const answers: Array<AlarmOutcome | HttpProblem | undefined> = alarms.map(() => undefined);
+  const seen = new Map(
+    (
+      await sql<{ alarm_id: string; incident_id: string; outcome: 'opened' | 'attached'; sensor_id: string }[]>`
+        select alarm_id, incident_id, outcome, sensor_id from alarm_receipts where alarm_id = any(${alarms.map((a) => a.alarmId)})`
+    ).map((row) => [row.alarm_id, row]),
+  );
+  /** Alarms to place, by index; an alarm id repeated within the batch is answered as the first one is. */
+  const fresh: number[] = [];
+  const firstOf = new Map<string, number>();
+  alarms.forEach((alarm, i) => {
+    const before = seen.get(alarm.alarmId);
+    if (before) {
+      answers[i] =
+        before.sensor_id !== sensorId
+          ? new HttpProblem(409, 'alarm-id-reused', 'Conflict', `Alarm id "${alarm.alarmId}" was already used by sensor "${before.sensor_id}"; every alarm needs its own id.`, {
+              alarmId: alarm.alarmId,
+            })
+          : { alarmId: alarm.alarmId, sensorId, incidentId: before.incident_id, outcome: before.outcome, duplicate: true };
+    } else if (!firstOf.has(alarm.alarmId)) {
+      firstOf.set(alarm.alarmId, i);
+      fresh.push(i);
+    }
   });
 
-  let outcome: AlarmOutcome | undefined;
-  for (let attempt = 0; attempt < 20 && outcome === undefined; attempt++) {
-    const incidentId = episodeIncidentId(sensor.id, sensor.episode);
-    const loaded = await load(store, incidents, incidentId);
-    const status = incidentView(loaded.state)?.status;
-    if (loaded.revision < 0n) {
-      try {
-        const result = await handleCommand(
+  if (fresh.length > 0) {
+    let sensor = await findSensor(sql, sensorId);
+    if (!sensor) throw unknownSensor(sensorId);
+    if (context.source !== undefined && sensor.source !== null && sensor.source !== context.source) {
+      throw new HttpProblem(403, 'wrong-source', 'Forbidden', `Sensor "${sensor.id}" reports through source "${sensor.source}", not "${context.source}".`, { sensorId: sensor.id });
+    }
+    const info = incidentTypeInfo(sensor.incidentType);
+    const meta = (alarm: Alarm, id: string, incidentId: string): CommandMeta => ({
+      commandId: id,
+      actor: `sensor:${sensor!.id}`,
+      // Sensors act for the centre as an automatic call-taker: a dispatcher of the first agency the incident needs.
+      role: 'dispatcher',
+      agency: info?.agencies[0] ?? 'police',
+      occurredAt: new Date().toISOString(),
+      correlationId: incidentId,
+      reason: `alarm ${alarm.alarmId} via ${context.channel}${context.source ? ` (${context.source})` : ''}`,
+      ...(context.requestId !== undefined && { requestId: context.requestId }),
+      ...(context.clientAddress !== undefined && { clientAddress: context.clientAddress }),
+    });
+
+    /** The alarms not yet placed, in order. */
+    let waiting = fresh;
+    for (let attempt = 0; attempt < 20 && waiting.length > 0; attempt++) {
+      const incidentId = episodeIncidentId(sensor.id, sensor.episode);
+      const loaded = await load(store, incidents, incidentId);
+      const status = incidentView(loaded.state)?.status;
+      if (loaded.revision < 0n) {
+        const first = alarms[waiting[0]!]!;
+        try {
+          const result = await handleCommand(
+            store,
+            incidents,
+            incidentId,
+            {
+              type: 'ReportIncident',
+              data: {
+                incidentId,
+                type: sensor.incidentType,
+                priority: (info?.defaultPriority ?? 3) as Priority,
+                location: sensor.location,
+                ...(sensor.address !== null && { address: sensor.address }),
+                description: describe(sensor, first),
+                source: 'sensor',
+              },
+            },
+            meta(first, commandId('report', sensor.id, sensor.episode), incidentId),
+          );
+          // Another process reported this episode first: this alarm joins it instead.
+          if (result.written) {
+            answers[waiting[0]!] = { alarmId: first.alarmId, sensorId, incidentId, outcome: 'opened', duplicate: false };
+            waiting = waiting.slice(1);
+          }
+        } catch (error) {
+          if (!(error instanceof DuplicateEventError)) throw error;
+        }
+      } else if (status !== undefined && OPEN.has(status)) {
+        await handleCommandsTogether(
           store,
           incidents,
           incidentId,
-          {
-            type: 'ReportIncident',
-            data: {
-              incidentId,
-              type: sensor.incidentType,
-              priority: (info?.defaultPriority ?? 3) as Priority,
-              location: sensor.location,
-              ...(sensor.address !== null && { address: sensor.address }),
-              description: describe(sensor, alarm),
-              source: 'sensor',
-            },
-          },
-          meta(commandId('report', sensor.id, sensor.episode), incidentId),
+          waiting.map((i) => ({ command: { type: 'AddNote' as const, data: { text: describe(sensor!, alarms[i]!) } }, meta: meta(alarms[i]!, commandId('alarm', alarms[i]!.alarmId), incidentId) })),
         );
-        // Another process reported this episode first: this alarm joins it instead.
-        if (result.written) outcome = { alarmId: alarm.alarmId, sensorId: sensor.id, incidentId, outcome: 'opened', duplicate: false };
-      } catch (error) {
-        if (!(error instanceof DuplicateEventError)) throw error;
+        for (const i of waiting) answers[i] = { alarmId: alarms[i]!.alarmId, sensorId, incidentId, outcome: 'attached', duplicate: false };
+        waiting = [];
+      } else {
+        // The last incident is over (resolved, closed or cancelled): these alarms are a new episode.
+        await nextEpisode(sql, sensor.id, sensor.episode);
+        sensor = (await findSensor(sql, sensor.id)) ?? sensor;
       }
-    } else if (status !== undefined && OPEN.has(status)) {
-      await handleCommand(store, incidents, incidentId, { type: 'AddNote', data: { text: describe(sensor, alarm) } }, meta(commandId('alarm', alarm.alarmId), incidentId));
-      outcome = { alarmId: alarm.alarmId, sensorId: sensor.id, incidentId, outcome: 'attached', duplicate: false };
-    } else {
-      // The last incident is over (resolved, closed or cancelled): this alarm is a new episode.
-      await nextEpisode(sql, sensor.id, sensor.episode);
-      sensor = (await findSensor(sql, sensor.id)) ?? sensor;
     }
-  }
-  if (!outcome) throw new HttpProblem(503, 'ingest-contended', 'Service Unavailable', `Alarm ${alarm.alarmId} could not be placed on an incident; please send it again.`);
+    if (waiting.length > 0) {
+      throw new HttpProblem(503, 'ingest-contended', 'Service Unavailable', `Alarm ${alarms[waiting[0]!]!.alarmId} could not be placed on an incident; please send it again.`);
+    }
 
-  await sql`
-    insert into alarm_receipts (alarm_id, sensor_id, incident_id, outcome, channel, source)
-    values (${alarm.alarmId}, ${alarm.sensorId}, ${outcome.incidentId}, ${outcome.outcome}, ${context.channel}, ${context.source ?? null})
-    on conflict (alarm_id) do nothing`;
-  return outcome;
+    const placed = fresh.map((i) => answers[i] as AlarmOutcome);
+    await sql`
+      insert into alarm_receipts (alarm_id, sensor_id, incident_id, outcome, channel, source)
+      select alarm_id, ${sensorId}, incident_id, outcome, ${context.channel}, ${context.source ?? null}
+      from unnest(${placed.map((p) => p.alarmId)}::text[], ${placed.map((p) => p.incidentId)}::text[], ${placed.map((p) => p.outcome)}::text[]) as r(alarm_id, incident_id, outcome)
+      on conflict (alarm_id) do nothing`;
+  }
+  // A repeat within the batch is answered as its first: a duplicate of what that one did.
+  return alarms.map((alarm, i) => {
+    const answer = answers[i] ?? answers[firstOf.get(alarm.alarmId)!]!;
+    return answers[i] === undefined && !(answer instanceof HttpProblem) ? { ...answer, duplicate: true } : answer;
+  });
 }

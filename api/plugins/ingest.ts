@@ -7,9 +7,10 @@ import type { EventStore } from '../../eventstore/port.ts';
 import { allowRoles } from '../auth/guards.ts';
 import type { AppConfig } from '../config.ts';
 import { Closed, Id, IncidentTypeId, Location, Nullable, problems, Text } from '../http/schemas.ts';
-import { ingestAlarm, type Alarm } from '../ingest/alarms.ts';
+import { ingestAlarm, ingestAlarms, type Alarm } from '../ingest/alarms.ts';
 import { DEMO_SENSORS } from '../ingest/demoSensors.ts';
-import { startMqttIngest, type MqttIngest } from '../ingest/mqtt.ts';
+import { startAlarmInbox, type AlarmInbox } from '../ingest/inbox.ts';
+import { defaultClientId, startMqttIngest, type MqttIngest } from '../ingest/mqtt.ts';
 import { AlarmBody, AlarmResult } from '../ingest/schemas.ts';
 import { listSensors, saveSensor, SENSOR_KIND_IDS, SENSOR_KINDS, type NewSensor } from '../ingest/sensors.ts';
 import { replayedRequest, SIGNATURE_HEADER, SOURCE_HEADER, TIMESTAMP_HEADER, verifyAlarmRequest, type VerifiedRequest } from '../ingest/signature.ts';
@@ -135,16 +136,18 @@ const ingestPlugin: FastifyPluginAsync<IngestPluginOptions> = async (fastify, { 
   );
 
   let mqttIngest: MqttIngest | undefined;
+  let inbox: AlarmInbox | undefined;
   app.addHook('onReady', async () => {
     if (config.demo) for (const sensor of DEMO_SENSORS) await sql`insert into sensors (id, kind, incident_type, lat, lng, address) select ${sensor.id}, ${sensor.kind}, ${sensor.incidentType ?? SENSOR_KINDS[sensor.kind]}, ${sensor.location.lat}, ${sensor.location.lng}, ${sensor.address ?? null} on conflict (id) do nothing`;
     if (config.mqttUrl === undefined) return;
-    mqttIngest = startMqttIngest({
-      url: config.mqttUrl,
-      prefix: config.mqttTopicPrefix ?? 'citybrain',
-      ...(config.mqttClientId !== undefined && { clientId: config.mqttClientId }),
-      ingest: (alarm) => ingestAlarm(deps, alarm, { channel: 'mqtt' }),
-      log: fastify.log.child({ component: 'mqtt-ingest' }),
-    });
+    const prefix = config.mqttTopicPrefix ?? 'citybrain';
+    const clientId = config.mqttClientId ?? defaultClientId(prefix);
+    const log = fastify.log.child({ component: 'mqtt-ingest' });
+    // The broker's session and the inbox go by the same id: alarms this session accepted are stored by it, after a
+    // restart too.
+    const alarms = startAlarmInbox({ sql, consumer: clientId, ingest: (batch) => ingestAlarms(deps, batch, { channel: 'mqtt' }), log });
+    inbox = alarms;
+    mqttIngest = startMqttIngest({ url: config.mqttUrl, prefix, clientId, accept: (topic, alarm) => alarms.accept(topic, alarm), log });
     // A broker that is down must not keep the city's dispatch from starting: wait a little, then go on retrying.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([mqttIngest.ready, new Promise((resolve) => (timer = setTimeout(resolve, MQTT_READY_WAIT_MS)))]).catch((error: unknown) =>
@@ -153,7 +156,9 @@ const ingestPlugin: FastifyPluginAsync<IngestPluginOptions> = async (fastify, { 
     clearTimeout(timer);
   });
   app.addHook('onClose', async () => {
+    // The broker first: nothing more is accepted, then the alarms being stored are given a moment to finish.
     await mqttIngest?.close();
+    await inbox?.close();
   });
 };
 

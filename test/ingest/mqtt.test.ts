@@ -90,9 +90,10 @@ describe(`alarms over MQTT (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})
   });
 });
 
-// Each test below runs ingests of its own on a topic tree (and so a broker session) of its own, writing through the
-// real ingestion into the same server's log; the server's ingest (on PREFIX) does not hear these topics. What they
-// log is kept, so a failure shows what the ingest saw.
+// Each test below runs the broker side of an ingest on a topic tree (and so a broker session) of its own, with an
+// accept that writes through the real ingestion into the same server's log (the inbox is tested in inbox.test.ts).
+// The server's ingest (on PREFIX) does not hear these topics. What they log is kept, so a failure shows what the
+// ingest saw.
 const awayPrefixes: string[] = [];
 
 class Away {
@@ -102,9 +103,10 @@ class Away {
     awayPrefixes.push(this.prefix);
   }
 
-  start(ingest: (alarm: Alarm) => Promise<AlarmOutcome>): MqttIngest {
+  /** The broker side alone: `accept` stands for the server's inbox, here storing the alarm outright (or failing as told). */
+  start(accept: (alarm: Alarm) => Promise<AlarmOutcome>): MqttIngest {
     const log = pino({ level: 'debug' }, { write: (line: string) => void this.logs.push(line.trim()) });
-    return startMqttIngest({ url: BROKER, prefix: this.prefix, ingest, log, retryFirstMs: 50 });
+    return startMqttIngest({ url: BROKER, prefix: this.prefix, accept: (_topic, alarm) => accept(alarm), log, retryFirstMs: 50 });
   }
 
   publish(sensorId: string, alarm: Record<string, unknown>) {
@@ -143,7 +145,7 @@ describe('alarms over MQTT are not lost while the server is away', () => {
     }
   });
 
-  it('an alarm received but not yet stored when the ingest stopped is delivered again, and stored once', async () => {
+  it('an alarm received but not yet accepted when the ingest stopped is delivered again, and stored once', async () => {
     const away = new Away();
     const alarmId = `unfinished-${randomUUID()}`;
     let received: () => void;
@@ -173,7 +175,7 @@ describe('alarms over MQTT are not lost while the server is away', () => {
     }
   });
 
-  it('closing while an alarm is being stored, before the subscription is confirmed, does not hang', async () => {
+  it('closing while an alarm is being accepted, before the subscription is confirmed, does not hang', async () => {
     // The broker sends a resumed session's alarms before it confirms the subscription made on connecting, and the
     // client takes packets in order: the confirmation waits behind the alarm being stored.
     const away = new Away();
