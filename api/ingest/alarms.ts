@@ -190,6 +190,15 @@ async function ingestBatch({ store, sql }: IngestDeps, sensorId: string, alarms:
           if (!(error instanceof DuplicateEventError)) throw error;
         }
       } else if (status !== undefined && OPEN.has(status)) {
+        // An alarm whose report opened this incident but whose receipt was never written (the process stopped in
+        // between, or another process is still at it) is that report, not a note to add to it.
+        const description = incidentView(loaded.state)?.description;
+        const opener = waiting.find((i) => describe(sensor!, alarms[i]!) === description);
+        if (opener !== undefined) {
+          answers[opener] = { alarmId: alarms[opener]!.alarmId, sensorId, incidentId, outcome: 'opened', duplicate: true };
+          waiting = waiting.filter((i) => i !== opener);
+          if (waiting.length === 0) continue;
+        }
         await handleCommandsTogether(
           store,
           incidents,

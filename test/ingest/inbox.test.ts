@@ -257,4 +257,26 @@ describe(`the alarm inbox (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})`
     expect(calls).toEqual([first.alarmId, ...alarms.map((a) => a.alarmId)]);
     expect(await receipts(alarms.map((a) => a.alarmId))).toHaveLength(100);
   });
+
+  it('an alarm that opened its incident, stored again because its receipt was never written, adds no note', async () => {
+    const sensor = `JA-GAS-${randomUUID().slice(0, 6)}`;
+    expectStatus(await server.call('POST', '/api/sensors', { token: await server.login('admin'), body: { id: sensor, kind: 'gas_detector', location: { lat: 27.13, lng: 114.98 } } }), 201);
+    const opener = alarm(sensor, 'opener');
+    const [first] = await storeAll([opener]);
+    expect(first).toMatchObject({ outcome: 'opened', duplicate: false });
+    // The process stopped after the report was appended and before the receipt was written: the inbox row is still
+    // there, so the alarm is stored again after the restart, now with the one that came after it.
+    await server.sql`delete from alarm_receipts where alarm_id = ${opener.alarmId}`;
+    const next = alarm(sensor, 'next');
+    const answers = await storeAll([opener, next]);
+    const incidentId = (first as { incidentId: string }).incidentId;
+    expect(answers).toEqual([
+      { alarmId: opener.alarmId, sensorId: sensor, incidentId, outcome: 'opened', duplicate: true },
+      { alarmId: next.alarmId, sensorId: sensor, incidentId, outcome: 'attached', duplicate: false },
+    ]);
+    const events = await server.store.readStream(incidents.stream(incidentId));
+    expect(events.map((e) => e.type)).toEqual(['IncidentReported', 'IncidentNoteAdded']);
+    expect((events[1]!.data as { text: string }).text).toContain(next.alarmId);
+    expect((await receipts([opener.alarmId, next.alarmId])).map((r) => r.alarm_id).sort()).toEqual([opener.alarmId, next.alarmId].sort());
+  });
 });
