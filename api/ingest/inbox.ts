@@ -312,3 +312,51 @@ export function startAlarmInbox({ sql, consumer, ingest, log, retryFirstMs, conc
     },
   };
 }
+
+/** An alarm the inbox gave up on, as an administrator sees it. */
+export interface GivenUpAlarm {
+  id: string;
+  consumer: string;
+  topic: string;
+  alarm: Alarm;
+  receivedAt: string;
+  givenUpAt: string;
+  tries: number;
+  lastError: string | null;
+}
+
+/** What waits in every session's inbox, and the alarms given up on (newest first, at most `limit`). */
+export async function inboxState(sql: Sql, limit = 100): Promise<{ waiting: number; oldestWaitingAt: string | null; givenUpCount: number; givenUp: GivenUpAlarm[] }> {
+  const [counts] = await sql<Array<{ waiting: string; oldest: Date | null; given_up: string }>>`
+    select count(*) filter (where given_up_at is null)::text as waiting,
+           min(received_at) filter (where given_up_at is null) as oldest,
+           count(*) filter (where given_up_at is not null)::text as given_up
+      from alarm_inbox`;
+  const rows = await sql<Array<{ id: string; consumer: string; topic: string; alarm: Alarm; received_at: Date; given_up_at: Date; tries: number; last_error: string | null }>>`
+    select id::text as id, consumer, topic, alarm, received_at, given_up_at, tries, last_error
+      from alarm_inbox where given_up_at is not null order by given_up_at desc, alarm_inbox.id desc limit ${limit}`;
+  return {
+    waiting: Number(counts!.waiting),
+    oldestWaitingAt: counts!.oldest?.toISOString() ?? null,
+    givenUpCount: Number(counts!.given_up),
+    givenUp: rows.map((r) => ({
+      id: r.id,
+      consumer: r.consumer,
+      topic: r.topic,
+      alarm: r.alarm,
+      receivedAt: r.received_at.toISOString(),
+      givenUpAt: r.given_up_at.toISOString(),
+      tries: r.tries,
+      lastError: r.last_error,
+    })),
+  };
+}
+
+/**
+ * Puts an alarm given up on back in its session's inbox, once its cause is mended: that session's next poll (within
+ * a second, on whichever server runs it) tries it again, five times. False when there is no such alarm given up on.
+ */
+export async function retryGivenUp(sql: Sql, id: string): Promise<boolean> {
+  const rows = await sql`update alarm_inbox set given_up_at = null, tries = 0 where id = ${id}::bigint and given_up_at is not null returning id`;
+  return rows.length > 0;
+}

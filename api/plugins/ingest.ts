@@ -5,11 +5,12 @@ import type { Sql } from 'postgres';
 import { Type } from 'typebox';
 import type { EventStore } from '../../eventstore/port.ts';
 import { allowRoles } from '../auth/guards.ts';
+import { notFound } from '../http/problem.ts';
 import type { AppConfig } from '../config.ts';
 import { Closed, Id, IncidentTypeId, Location, Nullable, problems, Text } from '../http/schemas.ts';
 import { ingestAlarm, ingestAlarms, type Alarm } from '../ingest/alarms.ts';
 import { DEMO_SENSORS } from '../ingest/demoSensors.ts';
-import { startAlarmInbox, type AlarmInbox } from '../ingest/inbox.ts';
+import { inboxState, retryGivenUp, startAlarmInbox, type AlarmInbox } from '../ingest/inbox.ts';
 import { defaultClientId, startMqttIngest, type MqttIngest } from '../ingest/mqtt.ts';
 import { AlarmBody, AlarmResult } from '../ingest/schemas.ts';
 import { listSensors, saveSensor, SENSOR_KIND_IDS, SENSOR_KINDS, type NewSensor } from '../ingest/sensors.ts';
@@ -133,6 +134,58 @@ const ingestPlugin: FastifyPluginAsync<IngestPluginOptions> = async (fastify, { 
       schema: { tags: ['ingest'], summary: 'The sensor registry', security: [{ bearerAuth: [] }], response: { 200: Type.Array(SensorItem), ...problems(401, 403, 429, 503) } },
     },
     async () => listSensors(sql),
+  );
+
+  const GivenUpItem = Closed({
+    id: Type.String({ description: 'The inbox row' }),
+    consumer: Type.String({ description: 'The MQTT session (client id) that took the alarm from the broker' }),
+    topic: Type.String(),
+    alarm: AlarmBody,
+    receivedAt: Type.String({ format: 'date-time' }),
+    givenUpAt: Type.String({ format: 'date-time' }),
+    tries: Type.Integer(),
+    lastError: Nullable(Type.String()),
+  });
+
+  app.get(
+    '/api/ingest/inbox',
+    {
+      onRequest: allowRoles(['admin', 'auditor'], 'see the alarm inbox'),
+      schema: {
+        tags: ['ingest'],
+        summary: 'The MQTT alarm inbox: how many alarms wait to be stored, and the alarms given up on (newest 100)',
+        security: [{ bearerAuth: [] }],
+        response: {
+          200: Closed({
+            waiting: Type.Integer({ description: 'Alarms acknowledged to the broker and not yet stored' }),
+            oldestWaitingAt: Nullable(Type.String({ format: 'date-time' })),
+            givenUpCount: Type.Integer(),
+            givenUp: Type.Array(GivenUpItem),
+          }),
+          ...problems(401, 403, 429, 503),
+        },
+      },
+    },
+    async () => inboxState(sql),
+  );
+
+  app.post(
+    '/api/ingest/inbox/:id/retry',
+    {
+      onRequest: allowRoles(['admin'], 'retry a given-up alarm'),
+      schema: {
+        tags: ['ingest'],
+        summary: 'Try an alarm given up on again, once its cause is mended (admin)',
+        security: [{ bearerAuth: [] }],
+        params: Closed({ id: Type.String({ pattern: '^[0-9]{1,18}$', description: 'The inbox row' }) }),
+        response: { 202: Closed({ id: Type.String(), retrying: Type.Boolean() }), ...problems(400, 401, 403, 404, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      if (!(await retryGivenUp(sql, id))) throw notFound(`No alarm given up on has inbox id ${id}; it may have been retried already.`, { id });
+      return reply.code(202).send({ id, retrying: true });
+    },
   );
 
   let mqttIngest: MqttIngest | undefined;

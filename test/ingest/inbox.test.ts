@@ -161,7 +161,7 @@ describe(`the alarm inbox (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})`
     expect(await waiting(consumer)).toEqual([]);
   });
 
-  it('an alarm refused for good leaves the inbox; one that keeps failing in an unforeseen way is kept, marked given up, and the next goes on', async () => {
+  it('an alarm refused for good leaves the inbox; one that keeps failing in an unforeseen way is kept, marked given up, and the next goes on; an administrator sees it and has it tried again', async () => {
     const consumer = `inbox-refused-${randomUUID()}`;
     const unknown = alarm('JA-NOT-REGISTERED', 'unknown');
     const poison = alarm(GAS, 'poison');
@@ -190,6 +190,29 @@ describe(`the alarm inbox (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})`
     await again.drained();
     expect(calls.slice(-1)).toEqual([late.alarmId]);
     expect(calls.filter((id) => id === poison.alarmId)).toHaveLength(6);
+
+    // An administrator (or an auditor) sees it; a dispatcher may not.
+    const admin = await server.login('admin');
+    const seen = await server.call('GET', '/api/ingest/inbox', { token: await server.login('auditor') });
+    expectStatus(seen, 200);
+    expect(seen.body.givenUpCount).toBeGreaterThanOrEqual(1);
+    const mine = seen.body.givenUp.filter((g: { consumer: string }) => g.consumer === consumer);
+    expect(mine).toEqual([
+      expect.objectContaining({ consumer, alarm: poison, tries: 5, lastError: "Cannot read properties of undefined (reading 'lat')", topic: `test/alarms/${GAS}` }),
+    ]);
+    expectStatus(await server.call('GET', '/api/ingest/inbox', { token: await server.login('dispatcher.fire') }), 403);
+
+    // Once its cause is mended, the administrator has it tried again, and the session stores it.
+    expectStatus(await server.call('POST', '/api/ingest/inbox/not-a-row/retry', { token: admin }), 400);
+    expectStatus(await server.call('POST', `/api/ingest/inbox/${mine[0].id}/retry`, { token: await server.login('dispatcher.fire') }), 403);
+    const retried = await server.call('POST', `/api/ingest/inbox/${mine[0].id}/retry`, { token: admin });
+    expectStatus(retried, 202);
+    expect(retried.body).toEqual({ id: mine[0].id, retrying: true });
+    await eventually(async () => ((await receipts([poison.alarmId])).length > 0 ? true : undefined), 'the retried alarm to be stored');
+    await eventually(async () => ((await waiting(consumer)).length === 0 ? true : undefined), 'its row to go');
+    const again404 = await server.call('POST', `/api/ingest/inbox/${mine[0].id}/retry`, { token: admin });
+    expectStatus(again404, 404);
+    expect(again404.body.detail).toContain(`inbox id ${mine[0].id}`);
   });
 
   it("reads only its own session's rows", async () => {
