@@ -9,6 +9,8 @@ import { incidents } from '../../api/commands/aggregates.ts';
 import { startAlarmInbox, type AlarmInbox, type AlarmInboxOptions } from '../../api/ingest/inbox.ts';
 import { expectStatus } from '../api/fixtures.ts';
 import { eventually } from '../api/liveClient.ts';
+import { poolWithBreakableSockets } from '../support/breakableSockets.ts';
+import type { TestDatabase } from '../support/db.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;
@@ -301,5 +303,33 @@ describe(`the alarm inbox (${process.env.DATABASE_URL ? 'postgres' : 'pglite'})`
     expect(events.map((e) => e.type)).toEqual(['IncidentReported', 'IncidentNoteAdded']);
     expect((events[1]!.data as { text: string }).text).toContain(next.alarmId);
     expect((await receipts([opener.alarmId, next.alarmId])).map((r) => r.alarm_id).sort()).toEqual([opener.alarmId, next.alarmId].sort());
+  });
+
+  // On a server the accepts have a connection of their own (the embedded PGlite has one connection for everyone).
+  it.runIf(process.env.DATABASE_URL)('an accept whose connection stops answering fails in time as the database away, and the next accept opens another', async () => {
+    const consumer = `inbox-silent-${randomUUID()}`;
+    const { host, port, database, user } = server.sql.options as unknown as { host: string[]; port: number[]; database: string; user: string };
+    const { sql: breakable, breakNextConnection } = poolWithBreakableSockets({ url: `postgres://${user}@${host[0]}:${port[0]}/${database}` } as TestDatabase);
+    try {
+      const calls: string[] = [];
+      const box = inbox(consumer, watched(calls), { sql: breakable as never, acceptTimeoutMs: 500 });
+      await box.drained();
+      // The next connection opened is the accepts' own: it stops taking in answers once its INSERT has gone out
+      // (its first write is its start-up).
+      breakNextConnection('silence', 2);
+      const lost = alarm(GAS, 'silenced');
+      await expect(accept(box, lost)).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+      const next = alarm(GAS, 'after-silence');
+      await accept(box, next);
+      await box.drained();
+      expect(await receipts([next.alarmId])).toHaveLength(1);
+      // The silenced INSERT may have been committed all the same: then its row is stored too, once, as the broker's
+      // redelivery of it would be.
+      await eventually(async () => ((await waiting(consumer)).length === 0 ? true : undefined), 'the inbox to empty');
+      expect(calls.filter((id) => id === next.alarmId)).toHaveLength(1);
+      await box.close();
+    } finally {
+      await breakable.end({ timeout: 1 });
+    }
   });
 });
