@@ -1,27 +1,16 @@
 // Crash: the real server as its own process, under load, killed with SIGKILL at moments nobody chose, and
 // restarted on the same store. Clients resend what got no answer, with the same Idempotency-Key.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { StoreConfig } from '../../eventstore/connect.ts';
 import { loginChild, startChildServer, type ChildServer } from '../support/childServer.ts';
-import { openTestDatabase, type TestDatabase } from '../support/db.ts';
 import { DispatchLoad } from './load.ts';
+import { crashStore, crashTargets, faultSeed, seededRandom } from './targets.ts';
 import { expectNothingLostNothingTwice } from './verify.ts';
 
 const KILLS = 3;
 const WORKERS = 6;
 
-/** A seeded generator, so a failing run's kill points can be reproduced from the seed it prints. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
-
-const targets: Array<{ title: string; kind: 'embedded' | 'postgres' }> = [{ title: 'embedded PGlite (DATA_DIR)', kind: 'embedded' }];
-if (process.env.DATABASE_URL) targets.push({ title: 'PostgreSQL (DATABASE_URL)', kind: 'postgres' });
-else describe.skip('crash on PostgreSQL: DATABASE_URL not set', () => it('skipped', () => {}));
+const targets = crashTargets();
+if (!process.env.DATABASE_URL) describe.skip('crash on PostgreSQL: DATABASE_URL not set', () => it('skipped', () => {}));
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -30,21 +19,9 @@ afterAll(async () => {
 
 describe.each(targets)('the server killed with SIGKILL under load, on $title', ({ kind }) => {
   it(`loses no acknowledged command, applies none twice, and its read models equal a rebuild, over ${KILLS} kills`, async () => {
-    const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);
-    const rnd = random(seed);
-    let db: TestDatabase | undefined;
-    let dataDir: string | undefined;
-    if (kind === 'postgres') {
-      db = await openTestDatabase({ kind: 'postgres' });
-      // The server opens its own pool; ours would only hold connections the drop has to force out.
-      await db.sql.end();
-      cleanups.push(() => db!.close());
-    } else {
-      dataDir = mkdtempSync(join(tmpdir(), 'cbd-crash-'));
-      cleanups.push(async () => rmSync(dataDir!, { recursive: true, force: true }));
-    }
-    const serverOptions = kind === 'postgres' ? { databaseUrl: db!.url } : { dataDir: dataDir! };
-    const storeConfig: StoreConfig = kind === 'postgres' ? { databaseUrl: db!.url } : { dataDir: dataDir! };
+    const seed = faultSeed();
+    const rnd = seededRandom(seed);
+    const { server: serverOptions, store: storeConfig } = await crashStore(kind, (fn) => cleanups.push(fn));
 
     let server: ChildServer = await startChildServer(serverOptions);
     cleanups.push(() => server.kill());
