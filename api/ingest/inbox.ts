@@ -39,7 +39,7 @@ export interface AlarmInboxOptions {
 export interface AlarmInbox {
   /** Keeps the alarm in the inbox: once this resolves, the alarm survives a crash and may be acknowledged. */
   accept(topic: string, alarm: Alarm): Promise<void>;
-  /** Resolves when every alarm accepted so far has been stored (or refused, or given up). For tests and the bench. */
+  /** Resolves when every alarm accepted so far has been stored (or refused, or given up). For tests: the server never waits on it. */
   drained(): Promise<void>;
   close(): Promise<void>;
 }
