@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { quantile, type Figure, type Row } from '../harness.ts';
+import { placeInCentre } from '../../test/support/places.ts';
 import { callChild, freshDatabase, loginChild, POSTGRES_URL, startChildServer } from '../support.ts';
 
 // Overridable for experiments (BENCH_LIVE_CLIENTS=1 BENCH_LIVE_RATES=20,100); the figure is 50 clients at 100 and 500.
@@ -11,16 +12,6 @@ const CLIENTS = Number(process.env.BENCH_LIVE_CLIENTS ?? 50);
 const RATES = (process.env.BENCH_LIVE_RATES ?? '100,500').split(',').map(Number);
 /** Then the lower rate again with one more client that stops reading: the others must keep their latency. */
 const STALLED_AT = RATES[0]!;
-const JIAN = { lat: 27.1138, lng: 114.9865 };
-
-/**
- * Where report `tag` happens: spread over the city's centre (about 15 × 17 km), as a day's calls are, not all on one
- * spot, where every new report would be a likely duplicate of thousands of open ones.
- */
-function placeOf(tag: number): { lat: number; lng: number } {
-  const spread = (n: number) => ((n * 2654435761) % 4294967296) / 4294967296;
-  return { lat: JIAN.lat - 0.07 + 0.14 * spread(tag), lng: JIAN.lng - 0.08 + 0.16 * spread(tag + 7919) };
-}
 const TAG_START = Buffer.from('lat-');
 
 /**
@@ -124,7 +115,7 @@ export const liveLatency: Figure = {
               token,
               headers: { 'idempotency-key': randomUUID() },
               body: report
-                ? { type: 'public_order', priority: 3, location: placeOf(tag), description: `lat-${tag}-x` }
+                ? { type: 'public_order', priority: 3, location: placeInCentre(tag), description: `lat-${tag}-x` }
                 : { text: `lat-${tag}-x` },
             },
           ).then((response) => {

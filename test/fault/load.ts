@@ -4,6 +4,7 @@
 // sent again, with the same key, once the server is back.
 import { randomUUID } from 'node:crypto';
 import { callChild } from '../support/childServer.ts';
+import { JIAN_CENTRE, placeInCentre } from '../support/places.ts';
 
 export interface SentCommand {
   key: string;
@@ -36,15 +37,14 @@ interface WorkerState {
   pending?: SentCommand;
 }
 
-const JIAN = { lat: 27.1138, lng: 114.9865 };
-
 function command(method: string, path: string, body: unknown): SentCommand {
   return { key: randomUUID(), method, path, body };
 }
 
 /** One incident, start to finish; step 0 (registering the worker's unit) runs once. */
 const CYCLE: Step[] = [
-  (w) => command('POST', '/api/incidents', { type: 'public_order', priority: 3, location: JIAN, address: `load worker ${w.index}` }),
+  // Each worker's incidents at places of their own, spread over the city's centre as a day's calls are.
+  (w) => command('POST', '/api/incidents', { type: 'public_order', priority: 3, location: placeInCentre(w.index * 100_003 + w.step), address: `load worker ${w.index}` }),
   (w) => command('POST', `/api/incidents/${w.incidentId}/triage`, {}),
   (w) => command('POST', `/api/incidents/${w.incidentId}/assignments`, { unitId: w.unitId }),
   (w) => command('POST', `/api/incidents/${w.incidentId}/units/${w.unitId}/status`, { status: 'en_route' }),
@@ -123,7 +123,7 @@ export class DispatchLoad {
         agency: 'police',
         type: 'patrol_car',
         homeStation: 'load test station',
-        position: JIAN,
+        position: JIAN_CENTRE,
       });
     } else {
       sent = CYCLE[w.step % CYCLE.length]!(w);
