@@ -4,8 +4,10 @@
 // is at or before T, taking along each stream the running maximum of those times, so that a stream whose clock
 // stepped back (two commands racing) still has one well-defined prefix for every T.
 //
-// The time_travel_states read model keeps each aggregate's view after each of its events with the interval it
-// was current for; "the city at T" is one GiST lookup on that interval, whatever the length of the log.
+// The time-travel read model keeps each aggregate's view after each of its events with the interval it was current
+// for: time_travel_states holds the closed intervals, which never change again, and time_travel_latest each stream's
+// newest view, current until its next event (migration 00013). "The city at T" is one GiST lookup on the closed
+// intervals that contain T, beside the newest views that began by T, whatever the length of the log.
 import type { Sql } from 'postgres';
 import {
   incidentView,
@@ -81,8 +83,8 @@ interface Cached {
 }
 
 /**
- * Keeps time_travel_states. Every API instance may run one: a batch is written under a transaction-scoped
- * advisory lock and rows already present are skipped, so two instances never write a row twice; the checkpoint
+ * Keeps time_travel_states and time_travel_latest. Every API instance may run one: a batch is written under a
+ * transaction-scoped advisory lock and rows already present are skipped, so two instances never write a row twice; the checkpoint
  * (projection_checkpoints 'time_travel') only saves work on restart.
  */
 export class TimeTravelProjector {
@@ -198,8 +200,8 @@ export class TimeTravelProjector {
         view,
       });
     }
-    // A row followed by its stream's next one in this batch is closed as it is written: one insert instead of an
-    // insert and an update (which rewrites the row and its three index entries). Its update below then finds it closed.
+    // A row followed by its stream's next one in this batch is closed as it is written, straight into the history; the
+    // last one of each stream becomes its newest state.
     const nextStart = new Map<string, string>();
     for (let i = rows.length - 1; i >= 0; i--) {
       const row = rows[i]!;
@@ -218,37 +220,44 @@ export class TimeTravelProjector {
           send('begin'),
           send('set local synchronous_commit = off'),
           // A primary-key probe per row, whatever the statistics say: on a young, fast-growing table (a new database,
-          // before autovacuum has analysed it) the planner took the update below for a sequential scan of every open
-          // interval (23 ms at 10k rows in the live bench, growing), and this transaction holds back every event
+          // before autovacuum has analysed it) the planner took a look-up by the batch for a sequential scan of the
+          // table (23 ms at 10k rows in the live bench, growing), and this transaction holds back every event
           // committed while it is open from every reader of the log (see eventstore/postgres.ts, readAll).
           send('set local enable_seqscan = off'),
           send('select pg_advisory_xact_lock($1::bigint)', [LOCK.toString()]),
         ];
         if (rows.length > 0) {
-          const json = JSON.stringify(rows);
-          // The interval update needs three fields a row, not the views: its own small parameter, so PostgreSQL does
-          // not parse every view a second time (257 rows of about 1 KB: 2.7 ms to lex, against 0.2 ms).
-          const starts = JSON.stringify(rows.map((r) => ({ stream_id: r.stream_id, revision: r.revision, valid_from: r.valid_from })));
-          // Add the rows (a redelivered row is skipped), then close each stream's previous interval at the new row's
-          // start, driven by the batch (a primary-key lookup per row), never by a scan of the table. Every row's
-          // predecessor is looked up, not only the first of its stream in the batch: a redelivered row may be stored
-          // open while its successor is new. jsonb_to_recordset
-          // parses the batch once; json_to_recordset lexed it and then parsed each view again into jsonb (6–7 against 4 ms).
+          // One statement, all three parts reading the tables as they were before it (jsonb_to_recordset parses the
+          // batch once; json_to_recordset lexed it and then parsed each view again into jsonb, 6-7 against 4 ms):
+          // - a stream's stored newest state whose next event is in the batch is closed at that event's start and
+          //   goes to the history (found by the batch: a primary-key look-up a row, never a scan);
+          // - the batch's rows that their stream's next row closes go to the history;
+          // - each stream's last row in the batch becomes its newest state, unless a later one is already stored.
+          // Redelivered rows (a restart from an older checkpoint) are skipped by the history's primary key; a row the
+          // first two parts would both write is written once (ON CONFLICT also sees the statement's own rows).
           statements.push(
             send(
               `with input as (select * from jsonb_to_recordset($1::text::jsonb)
                                 as t(stream_id text, revision bigint, entity text, entity_id text, valid_from timestamptz,
-                                     valid_to timestamptz, view jsonb))
-               insert into time_travel_states (stream_id, revision, entity, entity_id, valid_from, valid_to, view)
-               select stream_id, revision, entity, entity_id, valid_from, valid_to, view from input order by stream_id, revision
-               on conflict (stream_id, revision) do nothing`,
-              [json],
-            ),
-            send(
-              `update time_travel_states s set valid_to = i.valid_from
-                 from json_to_recordset($1::text::json) as i(stream_id text, revision bigint, valid_from timestamptz)
-                where s.stream_id = i.stream_id and s.revision = i.revision - 1 and s.valid_to is null`,
-              [starts],
+                                     valid_to timestamptz, view jsonb)),
+                    closed_newest as (
+                      insert into time_travel_states (stream_id, revision, entity, entity_id, valid_from, valid_to, view)
+                      select l.stream_id, l.revision, l.entity, l.entity_id, l.valid_from, i.valid_from, l.view
+                        from input i join time_travel_latest l on l.stream_id = i.stream_id and l.revision = i.revision - 1
+                       order by l.stream_id, l.revision
+                      on conflict (stream_id, revision) do nothing),
+                    closed_in_batch as (
+                      insert into time_travel_states (stream_id, revision, entity, entity_id, valid_from, valid_to, view)
+                      select stream_id, revision, entity, entity_id, valid_from, valid_to, view from input
+                       where valid_to is not null order by stream_id, revision
+                      on conflict (stream_id, revision) do nothing)
+               insert into time_travel_latest as l (stream_id, revision, entity, entity_id, valid_from, view)
+               select stream_id, revision, entity, entity_id, valid_from, view from input where valid_to is null order by stream_id
+               on conflict (stream_id) do update
+                 set revision = excluded.revision, entity = excluded.entity, entity_id = excluded.entity_id,
+                     valid_from = excluded.valid_from, view = excluded.view
+               where excluded.revision > l.revision`,
+              [JSON.stringify(rows)],
             ),
           );
         }
@@ -324,19 +333,22 @@ export async function cityAtJson(sql: Sql, at: Date): Promise<string> {
       select coalesce(json_agg(case when view ? 'reporter' then view - 'reporter' else view end order by entity_id)
                         filter (where entity = 'incident'), '[]')::text as incidents,
              coalesce(json_agg(view order by entity_id) filter (where entity = 'unit'), '[]')::text as units
-        from time_travel_states where during @> ${at}::timestamptz and view is not null`;
+        from (select entity, entity_id, view from time_travel_states where during @> ${at}::timestamptz
+              union all
+              select entity, entity_id, view from time_travel_latest where valid_from <= ${at}::timestamptz) as moment
+       where view is not null`;
   });
   return `{"incidents":${row?.incidents ?? '[]'},"units":${row?.units ?? '[]'}}`;
 }
 
 /**
- * How far time_travel_states has got: the business time of the newest state it holds, as its projector records it
+ * How far the time-travel model has got: the business time of the newest state it holds, as its projector records it
  * with each batch (read models built before that was recorded are measured once, the slow way).
  */
 export async function projectedThrough(sql: Sql): Promise<string | null> {
   const [checkpoint] = await sql<{ through: Date | null }[]>`
     select through from projection_checkpoints where projection = ${TIME_TRAVEL_PROJECTION}`;
   if (checkpoint?.through) return checkpoint.through.toISOString();
-  const [row] = await sql<{ at: Date | null }[]>`select max(valid_from) as at from time_travel_states`;
+  const [row] = await sql<{ at: Date | null }[]>`select max(valid_from) as at from time_travel_latest`;
   return row?.at ? row.at.toISOString() : null;
 }

@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 async function rawText(): Promise<string> {
-  const tables = ['events', 'event_log', 'incident_board', 'time_travel_states', 'audit_log', 'idempotency_keys'];
+  const tables = ['events', 'event_log', 'incident_board', 'time_travel_states', 'time_travel_latest', 'audit_log', 'idempotency_keys'];
   const parts: string[] = [];
   for (const t of tables) parts.push(JSON.stringify(await server.sql.unsafe(`select * from ${t}`)));
   return parts.join('\n');

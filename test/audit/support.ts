@@ -39,7 +39,7 @@ export async function incident(server: TestServer, username: string, body: Recor
   return r.body.id as string;
 }
 
-/** Waits until time_travel_states holds a row for every incident and unit event in the store. */
+/** Waits until the time-travel model (time_travel_all) holds a row for every incident and unit event in the store. */
 export async function timeTravelSettled(server: TestServer, timeoutMs = 30_000): Promise<void> {
   await server.settle();
   const deadline = Date.now() + timeoutMs;
@@ -47,9 +47,9 @@ export async function timeTravelSettled(server: TestServer, timeoutMs = 30_000):
     const [row] = await server.sql<{ missing: string }[]>`
       select count(*)::text as missing from events e
        where (starts_with(e.stream_id, 'incident-') or starts_with(e.stream_id, 'unit-'))
-         and not exists (select 1 from time_travel_states s where s.stream_id = e.stream_id and s.revision = e.stream_revision)`;
+         and not exists (select 1 from time_travel_all s where s.stream_id = e.stream_id and s.revision = e.stream_revision)`;
     if (Number(row!.missing) === 0) return;
-    if (Date.now() > deadline) throw new Error(`time_travel_states is still missing ${row!.missing} events`);
+    if (Date.now() > deadline) throw new Error(`the time-travel model is still missing ${row!.missing} events`);
     await sleep(50);
   }
 }

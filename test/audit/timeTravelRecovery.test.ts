@@ -25,7 +25,7 @@ async function missing(): Promise<number> {
   const [row] = await db.sql<{ n: number }[]>`
     select count(*)::int as n from events e
      where (starts_with(e.stream_id, 'incident-') or starts_with(e.stream_id, 'unit-'))
-       and not exists (select 1 from time_travel_states s where s.stream_id = e.stream_id and s.revision = e.stream_revision)`;
+       and not exists (select 1 from time_travel_all s where s.stream_id = e.stream_id and s.revision = e.stream_revision)`;
   return row!.n;
 }
 
@@ -37,14 +37,14 @@ it(`starts again from its checkpoint after a batch fails, and catches up (${proc
     await runMixedWorkload(store, { routine: 2 });
     await waitFor(async () => (await missing()) === 0, 30_000, 'the first events in time_travel_states');
     // Its table is out of reach for a while: every batch fails.
-    await db.sql`alter table time_travel_states rename to time_travel_states_away`;
+    await db.sql`alter table time_travel_latest rename to time_travel_latest_away`;
     await runMixedWorkload(store, { routine: 2 });
     await waitFor(() => errors.length >= 2, 30_000, 'failed batches');
-    await db.sql`alter table time_travel_states_away rename to time_travel_states`;
+    await db.sql`alter table time_travel_latest_away rename to time_travel_latest`;
     await waitFor(async () => (await missing()) === 0, 30_000, 'time_travel_states to catch up after the failures');
     // Each state once: nothing of a failed batch was left half-written, nothing written twice.
     const [counts] = await db.sql<{ rows: number; distinct: number }[]>`
-      select count(*)::int as rows, count(distinct (stream_id, revision))::int as distinct from time_travel_states`;
+      select count(*)::int as rows, count(distinct (stream_id, revision))::int as distinct from time_travel_all`;
     expect(counts!.rows).toBe(counts!.distinct);
   } finally {
     await projector.stop();
@@ -54,11 +54,11 @@ it(`starts again from its checkpoint after a batch fails, and catches up (${proc
 /** Rows whose interval does not end where the stream's next row starts (or is open with a next row), open rows, streams. */
 async function brokenIntervals(): Promise<{ gaps: number; open: number; streams: number }> {
   const [row] = await db.sql<{ gaps: number; open: number; streams: number }[]>`
-    select (select count(*)::int from time_travel_states a
-              left join time_travel_states b on b.stream_id = a.stream_id and b.revision = a.revision + 1
+    select (select count(*)::int from time_travel_all a
+              left join time_travel_all b on b.stream_id = a.stream_id and b.revision = a.revision + 1
              where a.valid_to is distinct from b.valid_from) as gaps,
-           (select count(*)::int from time_travel_states where valid_to is null) as open,
-           (select count(distinct stream_id)::int from time_travel_states) as streams`;
+           (select count(*)::int from time_travel_all where valid_to is null) as open,
+           (select count(distinct stream_id)::int from time_travel_all) as streams`;
   return row!;
 }
 
@@ -79,10 +79,16 @@ it(`closes every interval at its stream's next start, in a batch or across batch
   // As if the last batch had not been written: each stream's newest row gone and the one before it open again.
   // From the start of the log, the rows still there come again (skipped as already written) in the same batches
   // as the missing ones, which must close the stored open rows rather than only the ones they write themselves.
-  await db.sql`
-    with newest as (select stream_id, max(revision) as revision from time_travel_states group by stream_id),
-         gone as (delete from time_travel_states s using newest n where s.stream_id = n.stream_id and s.revision = n.revision returning s.stream_id, s.revision)
-    update time_travel_states s set valid_to = null from gone g where s.stream_id = g.stream_id and s.revision = g.revision - 1`;
+  await db.sql.begin(async (tx) => {
+    const gone = await tx<{ stream_id: string; revision: string }[]>`delete from time_travel_latest returning stream_id, revision::text`;
+    await tx`
+      with back as (delete from time_travel_states s
+                     using (select * from json_to_recordset(${JSON.stringify(gone)}::text::json) as g(stream_id text, revision bigint)) g
+                     where s.stream_id = g.stream_id and s.revision = g.revision - 1
+                    returning s.*)
+      insert into time_travel_latest (stream_id, revision, entity, entity_id, valid_from, view)
+      select stream_id, revision, entity, entity_id, valid_from, view from back`;
+  });
   await db.sql`delete from projection_checkpoints where projection = 'time_travel'`;
   expect(await missing()).toBe(caughtUp.streams);
   const again = new TimeTravelProjector(store, db.sql);
