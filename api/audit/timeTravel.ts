@@ -84,8 +84,8 @@ interface Cached {
 
 /**
  * Keeps time_travel_states and time_travel_latest. Every API instance may run one: a batch is written under a
- * transaction-scoped advisory lock and rows already present are skipped, so two instances never write a row twice; the checkpoint
- * (projection_checkpoints 'time_travel') only saves work on restart.
+ * transaction-scoped advisory lock and rows already present are skipped, so two instances never write a row twice;
+ * the checkpoint (projection_checkpoints 'time_travel') only saves work on restart.
  */
 export class TimeTravelProjector {
   private subscription: Subscription | undefined;

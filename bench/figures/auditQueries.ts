@@ -7,7 +7,7 @@ import { logOfAtLeast } from '../logFixture.ts';
 import { callChild, loginChild, POSTGRES_URL, startChildServer } from '../support.ts';
 
 const HISTORY_EVENTS = 1000;
-/** How long the server may take to build time_travel_states from the whole log before city?at= is timed. */
+/** How long the server may take to build the time-travel model from the whole log before city?at= is timed. */
 const TIME_TRAVEL_LIMIT_MS = 20 * 60_000;
 
 async function timed(times: number, fn: () => Promise<{ status: number }>): Promise<{ sorted: number[]; statuses: Set<number> }> {
@@ -92,14 +92,14 @@ export const auditQueries: Figure = {
         notes: `p95 ${quantile(history.sorted, 0.95).toFixed(1)} ms; ${Array.isArray(check.body) ? check.body.length : '?'} entries; status ${[...history.statuses].join(',')}`,
       });
 
-      // The server builds time_travel_states from scratch when it starts; city?at= answers from it, so it is
+      // The server builds the time-travel model from scratch when it starts; city?at= answers from it, so it is
       // timed once that read model holds the whole log (and how long that took is a figure of its own).
       const building = performance.now();
       const last = (await db.sql<{ last: Date }[]>`select max(occurred_at) as last from event_log`)[0]!.last;
       for (;;) {
         const through = (await db.sql<{ through: Date | null }[]>`select max(valid_from) as through from time_travel_all`)[0]?.through;
         if (through && through.getTime() >= last.getTime()) break;
-        if (performance.now() - building > TIME_TRAVEL_LIMIT_MS) throw new Error(`time_travel_states (the time-travel model) did not reach the end of the log within ${TIME_TRAVEL_LIMIT_MS / 1000} s`);
+        if (performance.now() - building > TIME_TRAVEL_LIMIT_MS) throw new Error(`the time-travel model did not reach the end of the log within ${TIME_TRAVEL_LIMIT_MS / 1000} s`);
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
       const buildSeconds = (performance.now() - building) / 1000;

@@ -1,4 +1,4 @@
-import { launchBrowser, login, newContext, startE2EServer } from '../../test/support/browser.ts';
+import { login, newContext, startServerAndBrowser } from '../../test/support/browser.ts';
 import { withPeakRss, type Figure, type Row } from '../harness.ts';
 
 /**
@@ -14,7 +14,7 @@ export const mapRendering: Figure = {
   async run({ quick }) {
     const seconds = quick ? 3 : 8;
     const measured = await withPeakRss(async () => {
-      const [server, browser] = await Promise.all([startE2EServer(), launchBrowser()]);
+      const [server, browser] = await startServerAndBrowser();
       try {
         const { page, context } = await newContext(browser, { lang: 'en' });
         // tsx compiles with keepNames: functions sent to the page call its __name helper, which the page lacks.

@@ -186,6 +186,18 @@ declare global {
 }
 
 /**
+ * A server and a browser, started side by side. If either fails to start, the other is closed before the error is
+ * passed on: a browser missing from the machine must not leave a server and its database behind.
+ */
+export async function startServerAndBrowser(): Promise<[E2EServer, Browser]> {
+  const [server, browser] = await Promise.allSettled([startE2EServer(), launchBrowser()]);
+  if (server.status === 'fulfilled' && browser.status === 'fulfilled') return [server.value, browser.value];
+  if (server.status === 'fulfilled') await server.value.close().catch(() => {});
+  if (browser.status === 'fulfilled') await browser.value.close().catch(() => {});
+  throw server.status === 'rejected' ? server.reason : (browser as PromiseRejectedResult).reason;
+}
+
+/**
  * One server and one browser for a whole e2e file: started before its tests, closed after them with every
  * browser context the file opened (push them onto `contexts`).
  */
@@ -193,7 +205,7 @@ export function useE2E(ready: (server: E2EServer, browser: Browser) => void, con
   let server: E2EServer | undefined;
   let browser: Browser | undefined;
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startE2EServer(), launchBrowser()]);
+    [server, browser] = await startServerAndBrowser();
     ready(server, browser);
   }, 240_000);
   afterAll(async () => {
