@@ -329,16 +329,18 @@ export async function cityAtJson(sql: Sql, at: Date): Promise<string> {
     // The ordered aggregate sorts every view of the moment (about 18 MB at a million events): in memory, not in
     // temporary files. Views without a reporter are taken as they are rather than copied to drop nothing.
     await tx`set local work_mem = '64MB'`;
+    // Each view's own JSON text, joined with commas (the brackets are added here, not copied around in SQL): json_agg
+    // gives the same JSON but took about a fifth longer (0.68 against 0.55 s for 33,000 views on a slow afternoon).
     return tx<{ incidents: string; units: string }[]>`
-      select coalesce(json_agg(case when view ? 'reporter' then view - 'reporter' else view end order by entity_id)
-                        filter (where entity = 'incident'), '[]')::text as incidents,
-             coalesce(json_agg(view order by entity_id) filter (where entity = 'unit'), '[]')::text as units
+      select coalesce(string_agg((case when view ? 'reporter' then view - 'reporter' else view end)::text, ','
+                                 order by entity_id) filter (where entity = 'incident'), '') as incidents,
+             coalesce(string_agg(view::text, ',' order by entity_id) filter (where entity = 'unit'), '') as units
         from (select entity, entity_id, view from time_travel_states where during @> ${at}::timestamptz
               union all
               select entity, entity_id, view from time_travel_latest where valid_from <= ${at}::timestamptz) as moment
        where view is not null`;
   });
-  return `{"incidents":${row?.incidents ?? '[]'},"units":${row?.units ?? '[]'}}`;
+  return `{"incidents":[${row?.incidents ?? ''}],"units":[${row?.units ?? ''}]}`;
 }
 
 /**
